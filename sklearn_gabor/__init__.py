@@ -1,0 +1,24 @@
+"""sklearn-gabor: Gabor filter-bank features and a gradient-descent softmax classifier.
+
+The classic image-classification recipe as two scikit-learn estimators:
+
+* :class:`GaborTransformer` turns images (rows of ``X``) into Gabor filter-bank
+  features: complex responses to a bank over frequencies x orientations, a
+  nonlinearity (modulus by default) and spatial pooling.
+* :class:`GDSoftmaxClassifier` is the linear model ``o = W x + b`` with softmax
+  probabilities, trained by gradient descent ``theta <- theta - alpha grad L``
+  on the mean cross-entropy loss (plus L2).
+"""
+
+from ._version import __version__
+from ._kernels import gabor_bank, gabor_kernel
+from ._gabor import GaborTransformer
+from ._softmax import GDSoftmaxClassifier
+
+__all__ = [
+    "GaborTransformer",
+    "GDSoftmaxClassifier",
+    "gabor_kernel",
+    "gabor_bank",
+    "__version__",
+]

@@ -1,0 +1,18 @@
+"""scikit-learn's common estimator checks on every public estimator, with no expected failures."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_gabor.utils.discovery import all_estimators
+
+ESTIMATORS = [cls() for _, cls in all_estimators()]
+
+
+def test_estimators_found():
+    """Both core estimators are discovered automatically."""
+    names = {type(est).__name__ for est in ESTIMATORS}
+    assert {"GaborTransformer", "GDSoftmaxClassifier"} <= names
+
+
+@parametrize_with_checks(ESTIMATORS)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)

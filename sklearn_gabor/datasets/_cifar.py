@@ -1,0 +1,672 @@
+"""CIFAR-10 loader and fetcher (the official "python version" archive).
+
+The archive ``cifar-10-python.tar.gz`` published by the dataset's authors
+unpacks to ``cifar-10-batches-py/`` with ``data_batch_1`` ... ``data_batch_5``,
+``test_batch`` and ``batches.meta``. Each batch is a protocol-2 pickle of a
+dict with bytes keys; ``b'data'`` is a ``(10000, 3072)`` uint8 array whose rows
+are the red, green then blue 32x32 planes (each row-major), and ``b'labels'``
+is a list of ints in ``0..9``.
+"""
+
+import contextlib
+import hashlib
+import os
+import pickle
+import shutil
+import sys
+import tarfile
+import tempfile
+import urllib.request
+from numbers import Integral
+from pathlib import Path
+from urllib.error import URLError
+
+import numpy as np
+from sklearn.utils import Bunch
+
+from ._base import (
+    DATA_ENV_VAR,
+    CorruptDatasetError,
+    DatasetNotFoundError,
+    get_gabor_data_home,
+)
+
+__all__ = ["fetch_cifar10", "load_cats_vs_dogs"]
+
+#: Official archive of the CIFAR-10 "python version" and its published MD5.
+CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
+ARCHIVE_NAME = "cifar-10-python.tar.gz"
+FOLDER_NAME = "cifar-10-batches-py"
+
+CLASS_NAMES = (
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+)
+TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
+TEST_FILES = ("test_batch",)
+_SUBSETS = {
+    "train": TRAIN_FILES,
+    "test": TEST_FILES,
+    "all": TRAIN_FILES + TEST_FILES,
+}
+_ARCHIVE_FILES = TRAIN_FILES + TEST_FILES + ("batches.meta",)
+
+_SIDE = 32
+_N_CHANNELS = 3
+_N_FEATURES = _SIDE * _SIDE * _N_CHANNELS  # 3072
+
+# The opener used to download; tests replace it with a fake that serves an
+# archive built in memory, so no test ever touches the network.
+_urlopen = urllib.request.urlopen
+_TIMEOUT = 60  # seconds, for connecting and for each read
+_CHUNK = 1 << 20
+
+DESCR = """\
+.. _cifar10_dataset:
+
+CIFAR-10 dataset
+----------------
+
+60,000 colour images of 32x32 pixels in 10 classes (airplane, automobile,
+bird, cat, deer, dog, frog, horse, ship, truck): 50,000 training images
+(``data_batch_1`` ... ``data_batch_5``, 5,000 per class) and 10,000 test
+images (``test_batch``, 1,000 per class). Collected by Alex Krizhevsky,
+Vinod Nair and Geoffrey Hinton from the 80 million tiny images dataset.
+
+**Layout of this Bunch**
+
+- ``images``: ``(n, 32, 32, 3)`` uint8, channels-last (height, width, RGB).
+- ``data``: ``(n, 3072)`` uint8, the same memory as ``images`` flattened in
+  (H, W, C) order: pixel ``(i, j)`` channel ``c`` is column
+  ``(32 * i + j) * 3 + c``. Note that the official files store each image
+  planar instead (1024 red, then 1024 green, then 1024 blue values).
+- ``target``: labels, ``0..9`` or ``0..k-1`` in the order of ``classes``
+  when a subset of classes is requested.
+- ``target_names``: the class names, in the order of the labels.
+
+Images are kept in file order (training batches 1 to 5, then the test
+batch).
+
+**Reference**
+
+Alex Krizhevsky, *Learning Multiple Layers of Features from Tiny Images*,
+technical report, University of Toronto, 2009.
+https://www.cs.toronto.edu/~kriz/cifar.html
+"""
+
+
+# --------------------------------------------------------------------------
+# locating the files
+
+
+def _candidate_folders(data_home):
+    return [data_home / FOLDER_NAME, data_home / "cifar10" / FOLDER_NAME]
+
+
+def _find_folder(data_home):
+    for folder in _candidate_folders(data_home):
+        if folder.is_dir():
+            return folder
+    return None
+
+
+def _where(data_home):
+    a, b = _candidate_folders(data_home)
+    return f"{a}/ or {b}/"
+
+
+_HOWTO = (
+    f"Pass data_home, or set the environment variable {DATA_ENV_VAR}, to the "
+    f"folder that holds {FOLDER_NAME}/ (or cifar10/{FOLDER_NAME}/), or "
+    f"download {CIFAR10_URL} and unpack it there."
+)
+
+
+# --------------------------------------------------------------------------
+# reading the batches
+
+
+class _BatchUnpickler(pickle.Unpickler):
+    """Unpickler that only builds what a CIFAR-10 batch contains.
+
+    Pickles can run arbitrary code; a batch needs nothing but dicts, lists,
+    bytes and numpy arrays, so every other global is refused.
+    """
+
+    _ALLOWED = frozenset(
+        {
+            ("numpy.core.multiarray", "_reconstruct"),
+            ("numpy._core.multiarray", "_reconstruct"),
+            ("numpy", "ndarray"),
+            ("numpy", "dtype"),
+            ("_codecs", "encode"),  # bytes pickled by Python 3 at protocol 2
+        }
+    )
+
+    def find_class(self, module, name):
+        if (module, name) not in self._ALLOWED:
+            raise pickle.UnpicklingError(
+                f"refusing to load the global {module}.{name}, which a "
+                "CIFAR-10 batch never contains"
+            )
+        return super().find_class(module, name)
+
+
+def _corrupt(path, what):
+    return CorruptDatasetError(
+        f"The CIFAR-10 file {path} is truncated or corrupt: {what}. Delete the "
+        f"folder {path.parent}/ and fetch CIFAR-10 again (fetch_cifar10 "
+        f"downloads it when it is missing), or unpack a fresh copy of "
+        f"{ARCHIVE_NAME} there."
+    )
+
+
+def _get(batch, key):
+    for k in (key.encode("ascii"), key):
+        if k in batch:
+            return batch[k]
+    return None
+
+
+def _read_batch(path):
+    """Return ``(data, labels)`` of one batch file, validated."""
+    try:
+        with open(path, "rb") as f:
+            batch = _BatchUnpickler(f, encoding="bytes").load()
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # truncated, garbage, foreign pickle...
+        raise _corrupt(path, f"{type(exc).__name__}: {exc}") from exc
+    if not isinstance(batch, dict):
+        raise _corrupt(path, f"expected a dict, found {type(batch).__name__}")
+    data = _get(batch, "data")
+    labels = _get(batch, "labels")
+    if data is None or labels is None:
+        raise _corrupt(path, "the keys b'data' and b'labels' are missing")
+    if (
+        not isinstance(data, np.ndarray)
+        or data.dtype != np.uint8
+        or data.ndim != 2
+        or data.shape[1] != _N_FEATURES
+    ):
+        desc = (
+            f"{data.dtype} array of shape {data.shape}"
+            if isinstance(data, np.ndarray)
+            else type(data).__name__
+        )
+        raise _corrupt(
+            path, f"b'data' must be a uint8 array of shape (n, 3072), found {desc}"
+        )
+    try:
+        labels = np.asarray(labels)
+    except Exception as exc:  # ragged or odd objects
+        raise _corrupt(path, f"unreadable b'labels' ({exc})") from exc
+    if (
+        labels.ndim != 1
+        or labels.shape[0] != data.shape[0]
+        or (labels.size and labels.dtype.kind not in "iu")
+    ):
+        raise _corrupt(
+            path,
+            f"b'labels' must be {data.shape[0]} integers, found an array of "
+            f"shape {labels.shape} and dtype {labels.dtype}",
+        )
+    labels = labels.astype(np.int64, copy=False)
+    if labels.size and (labels.min() < 0 or labels.max() >= len(CLASS_NAMES)):
+        raise _corrupt(path, "b'labels' must lie in 0..9")
+    return data, labels
+
+
+def _check_classes(classes):
+    """Return the selected original labels as an int array (or None for all)."""
+    if classes is None:
+        return None
+    if isinstance(classes, (str, Integral)):
+        classes = [classes]
+    try:
+        classes = list(classes)
+    except TypeError:
+        raise TypeError(
+            "classes must be a list of class names or integers in 0..9, got "
+            f"{classes!r}"
+        ) from None
+    if not classes:
+        raise ValueError("classes must name at least one class, got an empty list")
+    selected = []
+    for c in classes:
+        if isinstance(c, str):
+            if c not in CLASS_NAMES:
+                raise ValueError(
+                    f"Unknown CIFAR-10 class name {c!r}; the classes are "
+                    f"{', '.join(CLASS_NAMES)} (or their indices 0..9)."
+                )
+            selected.append(CLASS_NAMES.index(c))
+        elif isinstance(c, Integral) and not isinstance(c, (bool, np.bool_)):
+            if not 0 <= c < len(CLASS_NAMES):
+                raise ValueError(
+                    f"CIFAR-10 class index {c} is out of range; indices are 0..9."
+                )
+            selected.append(int(c))
+        else:
+            raise TypeError(
+                "classes must be class names (str) or indices (int), got "
+                f"{c!r} of type {type(c).__name__}"
+            )
+    if len(set(selected)) != len(selected):
+        raise ValueError(f"classes contains a class twice: {classes!r}")
+    return np.asarray(selected, dtype=np.int64)
+
+
+def _assemble(batches, selected):
+    """Build channels-last images from planar batches, keeping ``selected``."""
+    if selected is None:
+        remap = np.arange(len(CLASS_NAMES), dtype=np.int64)
+    else:
+        remap = np.full(len(CLASS_NAMES), -1, dtype=np.int64)
+        remap[selected] = np.arange(len(selected))
+    masks, targets = [], []
+    for _, labels in batches:
+        new = remap[labels]
+        if selected is None:
+            masks.append(None)
+            targets.append(new)
+        else:
+            keep = new >= 0
+            masks.append(keep)
+            targets.append(new[keep])
+    n = sum(len(t) for t in targets)
+    images = np.empty((n, _SIDE, _SIDE, _N_CHANNELS), dtype=np.uint8)
+    plane = _SIDE * _SIDE
+    pos = 0
+    for (data, _), keep in zip(batches, masks):
+        if keep is not None:
+            data = data[keep]
+        k = data.shape[0]
+        out = images[pos : pos + k]
+        # one strided copy per colour plane: faster than a 4-d transpose
+        for c in range(_N_CHANNELS):
+            out[..., c] = data[:, c * plane : (c + 1) * plane].reshape(k, _SIDE, _SIDE)
+        pos += k
+    target = np.concatenate(targets) if targets else np.empty(0, dtype=np.int64)
+    return images, target
+
+
+# --------------------------------------------------------------------------
+# downloading
+
+
+class _Progress:
+    """Minimal download progress on stderr.
+
+    On a terminal a single line is rewritten (every percent); otherwise (logs,
+    CI) one line is printed every 10 %.
+    """
+
+    def __init__(self, total, stream=None):
+        self.stream = sys.stderr if stream is None else stream
+        try:
+            self.tty = self.stream.isatty()
+        except (AttributeError, ValueError):
+            self.tty = False
+        self.total = total
+        self.done = 0
+        self.shown = -1
+
+    def _write(self, text):
+        with contextlib.suppress(Exception):
+            self.stream.write(text)
+            self.stream.flush()
+
+    def update(self, n):
+        self.done += n
+        if self.total:
+            step = 1 if self.tty else 10
+            level = min(100, 100 * self.done // self.total) // step
+            if level > self.shown:
+                self.shown = level
+                msg = (
+                    f"Downloading CIFAR-10: {level * step:3d}% "
+                    f"({self.done / 1e6:.1f}/{self.total / 1e6:.1f} MB)"
+                )
+                self._write("\r" + msg if self.tty else msg + "\n")
+        elif self.tty:
+            self._write(f"\rDownloading CIFAR-10: {self.done / 1e6:.1f} MB")
+
+    def close(self):
+        if self.tty:
+            self._write("\n")
+        elif not self.total:
+            self._write(f"Downloading CIFAR-10: {self.done / 1e6:.1f} MB\n")
+
+
+def _content_length(response):
+    headers = getattr(response, "headers", None)
+    value = None
+    if headers is not None:
+        with contextlib.suppress(Exception):
+            value = headers.get("Content-Length")
+    try:
+        value = int(value)
+    except (TypeError, ValueError):
+        return None
+    return value if value > 0 else None
+
+
+def _file_md5(path):
+    md5 = hashlib.md5()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            md5.update(chunk)
+    return md5.hexdigest()
+
+
+def _download(url, target, md5_expected):
+    """Download ``url`` to ``target`` through a temporary file.
+
+    The data goes to a hidden ``*.part`` file next to ``target``; it is
+    renamed to ``target`` only once complete and its MD5 verified. On any
+    failure (network error, interruption, checksum mismatch) the temporary
+    file is removed and the exception propagates.
+    """
+    target = Path(target)
+    fd, tmp = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".part"
+    )
+    try:
+        md5 = hashlib.md5()
+        with os.fdopen(fd, "wb") as out:
+            response = _urlopen(url, timeout=_TIMEOUT)
+            with contextlib.closing(response):
+                total = _content_length(response)
+                progress = _Progress(total)
+                while True:
+                    chunk = response.read(_CHUNK)
+                    if not chunk:
+                        break
+                    out.write(chunk)
+                    md5.update(chunk)
+                    progress.update(len(chunk))
+                progress.close()
+        if total is not None and progress.done != total:
+            raise DatasetNotFoundError(
+                f"The download of {url} stopped after {progress.done} of "
+                f"{total} bytes; nothing was kept."
+            )
+        digest = md5.hexdigest()
+        if digest != md5_expected:
+            raise CorruptDatasetError(
+                f"Checksum mismatch for {url}: MD5 {digest}, expected "
+                f"{md5_expected}. The download is corrupt or the file changed; "
+                f"it was discarded and nothing was written to {target.parent}/."
+            )
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return target
+
+
+def _safe_members(tar, dest):
+    """Members of the archive under ``cifar-10-batches-py/``, checked."""
+    dest = os.path.realpath(dest)
+    members = []
+    for m in tar.getmembers():
+        name = m.name.lstrip("./") if m.name.startswith("./") else m.name
+        if name != FOLDER_NAME and not name.startswith(FOLDER_NAME + "/"):
+            continue  # only the batches folder is wanted
+        if not (m.isfile() or m.isdir()):
+            raise CorruptDatasetError(
+                f"Refusing to extract {m.name!r}: CIFAR-10 holds only regular "
+                "files and folders."
+            )
+        path = os.path.realpath(os.path.join(dest, m.name))
+        if os.path.isabs(m.name) or os.path.commonpath([dest, path]) != dest:
+            raise CorruptDatasetError(
+                f"Refusing to extract {m.name!r}: it points outside {dest}."
+            )
+        members.append(m)
+    return members
+
+
+def _extract(archive, data_home):
+    """Unpack the batches folder of ``archive`` into ``data_home``.
+
+    Extraction goes to a temporary folder which is renamed into place only
+    once every expected file is there.
+    """
+    archive = Path(archive)
+    tmpdir = tempfile.mkdtemp(dir=data_home, prefix=".cifar-10-extract-")
+    try:
+        try:
+            with tarfile.open(archive, "r:gz") as tar:
+                members = _safe_members(tar, tmpdir)
+                if hasattr(tarfile, "data_filter"):
+                    tar.extractall(tmpdir, members=members, filter="data")
+                else:  # pragma: no cover - Python without extraction filters
+                    tar.extractall(tmpdir, members=members)
+        except CorruptDatasetError:
+            raise
+        except Exception as exc:  # tarfile.TarError, EOFError, zlib.error...
+            raise CorruptDatasetError(
+                f"Could not unpack {archive}: {type(exc).__name__}: {exc}"
+            ) from exc
+        src = Path(tmpdir) / FOLDER_NAME
+        missing = [f for f in _ARCHIVE_FILES if not (src / f).is_file()]
+        if missing:
+            raise CorruptDatasetError(
+                f"The archive {archive} lacks {FOLDER_NAME}/"
+                f"{{{', '.join(missing)}}}; it is not the CIFAR-10 python version."
+            )
+        dest = Path(data_home) / FOLDER_NAME
+        os.rename(src, dest)
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    return dest
+
+
+def _fetch(data_home):
+    """Download, verify and unpack CIFAR-10 into ``data_home``."""
+    archive = data_home / ARCHIVE_NAME
+    try:
+        data_home.mkdir(parents=True, exist_ok=True)
+        # a complete, verified archive left by an earlier run is reused
+        if not (archive.is_file() and _file_md5(archive) == CIFAR10_MD5):
+            _download(CIFAR10_URL, archive, CIFAR10_MD5)
+    except (DatasetNotFoundError, CorruptDatasetError) as exc:
+        raise type(exc)(f"{exc} CIFAR-10 is expected in {_where(data_home)}. {_HOWTO}") from exc
+    except (URLError, OSError) as exc:  # offline, timeout, refused, disk...
+        reason = getattr(exc, "reason", None) or exc
+        raise DatasetNotFoundError(
+            f"CIFAR-10 was not found in {_where(data_home)} and downloading "
+            f"it from {CIFAR10_URL} failed ({type(exc).__name__}: {reason}); "
+            f"nothing was written. Check the connection, or {_HOWTO[0].lower()}"
+            f"{_HOWTO[1:]}"
+        ) from exc
+    try:
+        folder = _extract(archive, data_home)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            archive.unlink()
+        raise
+    with contextlib.suppress(OSError):
+        archive.unlink()
+    return folder
+
+
+# --------------------------------------------------------------------------
+# public API
+
+
+def fetch_cifar10(
+    *,
+    data_home=None,
+    subset="train",
+    classes=None,
+    download_if_missing=True,
+    return_X_y=False,
+):
+    """Load the CIFAR-10 dataset (classification), downloading it if missing.
+
+    =================   ==============================
+    Classes                                         10
+    Samples total                               60,000
+    Samples per class    6,000 (5,000 train, 1,000 test)
+    Dimensionality          3072 (32 x 32 x 3), uint8
+    =================   ==============================
+
+    The batches are looked for in ``<data_home>/cifar-10-batches-py/`` and
+    then ``<data_home>/cifar10/cifar-10-batches-py/``. When neither exists
+    and ``download_if_missing`` is true, the official archive is downloaded
+    (MD5-checked, through a temporary file renamed into place only when
+    complete) and unpacked into ``<data_home>/cifar-10-batches-py/``.
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        Folder holding the data. By default the environment variable
+        ``SKLEARN_GABOR_DATA``, else :func:`sklearn.datasets.get_data_home`.
+
+    subset : {"train", "test", "all"}, default="train"
+        ``"train"``: the 50,000 images of ``data_batch_1`` ... ``data_batch_5``;
+        ``"test"``: the 10,000 images of ``test_batch``; ``"all"``: both, the
+        training images first.
+
+    classes : sequence of str or int, default=None
+        Keep only these classes (names such as ``"cat"`` or indices 0..9) and
+        relabel them ``0..k-1`` in the order given. ``None`` keeps all ten
+        with their original labels.
+
+    download_if_missing : bool, default=True
+        If False, raise :class:`DatasetNotFoundError` instead of downloading
+        when the data is not on disk.
+
+    return_X_y : bool, default=False
+        If True, return ``(data, target)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        Dictionary-like object with attributes:
+
+        data : ndarray of shape (n_samples, 3072), dtype uint8
+            Flattened images in channels-last (H, W, C) order; a view of
+            ``images``.
+        images : ndarray of shape (n_samples, 32, 32, 3), dtype uint8
+            The images, RGB, channels-last.
+        target : ndarray of shape (n_samples,), dtype int64
+            The labels.
+        target_names : ndarray of str
+            Class names, in label order.
+        DESCR : str
+            Description of the dataset.
+
+    (data, target) : tuple if ``return_X_y`` is True
+
+    Raises
+    ------
+    DatasetNotFoundError
+        The data is not on disk and could not be downloaded (offline,
+        ``download_if_missing=False``), or a needed batch such as
+        ``test_batch`` is missing.
+    CorruptDatasetError
+        A batch is truncated or corrupt, or a download fails its checksum.
+    ValueError
+        Unknown ``subset`` or class.
+
+    Examples
+    --------
+    >>> from sklearn_gabor.datasets import fetch_cifar10
+    >>> cifar = fetch_cifar10(subset="train")  # doctest: +SKIP
+    >>> cifar.images.shape, cifar.data.shape  # doctest: +SKIP
+    ((50000, 32, 32, 3), (50000, 3072))
+    >>> X, y = fetch_cifar10(classes=["cat", "dog"], return_X_y=True)  # doctest: +SKIP
+    >>> X.shape  # doctest: +SKIP
+    (10000, 3072)
+    """
+    if subset not in _SUBSETS:
+        raise ValueError(
+            f"subset must be one of 'train', 'test' or 'all', got {subset!r}"
+        )
+    selected = _check_classes(classes)
+    data_home = get_gabor_data_home(data_home)
+
+    folder = _find_folder(data_home)
+    if folder is None:
+        if not download_if_missing:
+            raise DatasetNotFoundError(
+                f"CIFAR-10 was not found: no folder {_where(data_home)} "
+                f"(download_if_missing=False, so nothing was downloaded). "
+                f"{_HOWTO}"
+            )
+        folder = _fetch(data_home)
+
+    files = _SUBSETS[subset]
+    missing = [name for name in files if not (folder / name).is_file()]
+    if missing:
+        hint = (
+            " The copy there holds only the training batches; the test set "
+            "may have been left out on purpose (use subset='train')."
+            if "test_batch" in missing and len(missing) == 1
+            else ""
+        )
+        raise DatasetNotFoundError(
+            f"CIFAR-10 subset {subset!r} needs {', '.join(missing)}, which "
+            f"{'is' if len(missing) == 1 else 'are'} missing from {folder}/ "
+            f"(expected there: {', '.join(files)}).{hint} {_HOWTO}"
+        )
+
+    batches = [_read_batch(folder / name) for name in files]
+    images, target = _assemble(batches, selected)
+    del batches
+    data = images.reshape(images.shape[0], _N_FEATURES)  # a view
+
+    if return_X_y:
+        return data, target
+    names = CLASS_NAMES if selected is None else [CLASS_NAMES[i] for i in selected]
+    return Bunch(
+        data=data,
+        images=images,
+        target=target,
+        target_names=np.asarray(names),
+        DESCR=DESCR,
+    )
+
+
+def load_cats_vs_dogs(**kwargs):
+    """Load the cat and dog images of CIFAR-10 as a binary problem.
+
+    A shortcut for ``fetch_cifar10(classes=("cat", "dog"), **kwargs)``: cats
+    are labelled 0 and dogs 1 (so a one-hot encoding gives cat = (1, 0) and
+    dog = (0, 1)).
+
+    Parameters
+    ----------
+    **kwargs
+        Passed to :func:`fetch_cifar10` (``data_home``, ``subset``,
+        ``download_if_missing``, ``return_X_y``); ``classes`` is not allowed.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch` or tuple
+        As :func:`fetch_cifar10`, with ``target_names`` ``['cat', 'dog']``.
+
+    Examples
+    --------
+    >>> from sklearn_gabor.datasets import load_cats_vs_dogs
+    >>> cats_dogs = load_cats_vs_dogs()  # doctest: +SKIP
+    >>> cats_dogs.target_names  # doctest: +SKIP
+    array(['cat', 'dog'], dtype='<U3')
+    """
+    if "classes" in kwargs:
+        raise TypeError("load_cats_vs_dogs() does not take 'classes'")
+    return fetch_cifar10(classes=("cat", "dog"), **kwargs)

@@ -304,6 +304,10 @@ def _assemble(batches, selected):
 # downloading
 
 
+def _size(n):
+    return f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n / 1e3:.1f} kB"
+
+
 class _Progress:
     """Minimal download progress on stderr.
 
@@ -335,17 +339,17 @@ class _Progress:
                 self.shown = level
                 msg = (
                     f"Downloading CIFAR-10: {level * step:3d}% "
-                    f"({self.done / 1e6:.1f}/{self.total / 1e6:.1f} MB)"
+                    f"({_size(self.done)} of {_size(self.total)})"
                 )
                 self._write("\r" + msg if self.tty else msg + "\n")
         elif self.tty:
-            self._write(f"\rDownloading CIFAR-10: {self.done / 1e6:.1f} MB")
+            self._write(f"\rDownloading CIFAR-10: {_size(self.done)}")
 
     def close(self):
         if self.tty:
             self._write("\n")
         elif not self.total:
-            self._write(f"Downloading CIFAR-10: {self.done / 1e6:.1f} MB\n")
+            self._write(f"Downloading CIFAR-10: {_size(self.done)}\n")
 
 
 def _content_length(response):

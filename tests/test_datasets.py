@@ -436,7 +436,8 @@ class FakeResponse(io.BytesIO):
     def __init__(self, payload, fail_after=None, length=None):
         super().__init__(payload)
         self.fail_after = fail_after
-        self.headers = {"Content-Length": str(len(payload) if length is None else length)}
+        length = len(payload) if length is None else length
+        self.headers = {"Content-Length": str(length)}
 
     def read(self, n=-1):
         if self.fail_after is not None and self.tell() >= self.fail_after:
@@ -510,7 +511,8 @@ def test_progress_display():
 
 
 def test_published_checksum():
-    assert _cifar.CIFAR10_URL == "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+    url = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+    assert _cifar.CIFAR10_URL == url
     assert _cifar.CIFAR10_MD5 == "c58f30108f718f92721af3b95e74349a"
 
 
@@ -561,7 +563,8 @@ def test_short_download_leaves_nothing(tmp_path, monkeypatch):
 
 
 def test_offline_error(tmp_path, monkeypatch):
-    opener = FakeOpener(error=URLError("[Errno -3] Temporary failure in name resolution"))
+    error = URLError("[Errno -3] Temporary failure in name resolution")
+    opener = FakeOpener(error=error)
     monkeypatch.setattr(_cifar, "_urlopen", opener)
     home = tmp_path / "home"
     with pytest.raises(DatasetNotFoundError) as info:
@@ -714,7 +717,8 @@ def test_real_cifar10_training_batches():
         start = time.perf_counter()
         cifar = fetch_cifar10(data_home=REAL_DATA_HOME, download_if_missing=False)
         times.append(time.perf_counter() - start)
-    print(f"\nloading the five CIFAR-10 training batches: {', '.join(f'{t:.2f} s' for t in times)}")
+    shown = ", ".join(f"{t:.2f} s" for t in times)
+    print(f"\nloading the five CIFAR-10 training batches: {shown}")
     assert min(times) < 2.0, times
 
     assert cifar.images.shape == (50_000, 32, 32, 3)

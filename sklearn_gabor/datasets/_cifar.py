@@ -182,7 +182,7 @@ def _read_batch(path):
     try:
         with open(path, "rb") as f:
             batch = _BatchUnpickler(f, encoding="bytes").load()
-    except FileNotFoundError:
+    except OSError:  # unreadable file (permissions, I/O): the OS message says
         raise
     except Exception as exc:  # truncated, garbage, foreign pickle...
         raise _corrupt(path, f"{type(exc).__name__}: {exc}") from exc
@@ -487,7 +487,8 @@ def _fetch(data_home):
         if not (archive.is_file() and _file_md5(archive) == CIFAR10_MD5):
             _download(CIFAR10_URL, archive, CIFAR10_MD5)
     except (DatasetNotFoundError, CorruptDatasetError) as exc:
-        raise type(exc)(f"{exc} CIFAR-10 is expected in {_where(data_home)}. {_HOWTO}") from exc
+        where = _where(data_home)
+        raise type(exc)(f"{exc} CIFAR-10 is expected in {where}. {_HOWTO}") from exc
     except (URLError, OSError) as exc:  # offline, timeout, refused, disk...
         reason = getattr(exc, "reason", None) or exc
         raise DatasetNotFoundError(

@@ -1,0 +1,131 @@
+"""Update rules and learning-rate schedules for :class:`GDSoftmaxClassifier`.
+
+Every optimizer here applies one step to a list of parameter arrays, in place:
+
+* :class:`_GDOptimizer` is plain gradient descent, ``theta <- theta - eta * grad``;
+* :class:`_MomentumOptimizer` adds (Nesterov) momentum,
+  ``v <- mu v - eta grad; theta <- theta + v`` (or ``mu v - eta grad`` for Nesterov);
+* :class:`_AdamOptimizer` is Adam (Kingma & Ba, 2015) with bias correction.
+
+The step size ``eta`` comes from a :class:`_Schedule` ('constant', 'invscaling'
+or 'adaptive'), kept apart from the update rule as in scikit-learn's MLP.
+"""
+
+import numpy as np
+
+#: the adaptive schedule divides the rate by this factor on each setback
+ADAPTIVE_FACTOR = 5.0
+#: the adaptive schedule gives up once the rate falls below this value
+MIN_LEARNING_RATE = 1e-6
+
+
+class _Schedule:
+    """Learning-rate schedule ``eta_t`` over epochs ``t = 0, 1, ...``.
+
+    * ``'constant'``: ``eta_t = eta_0``;
+    * ``'invscaling'``: ``eta_t = eta_0 / (t + 1) ** power_t``;
+    * ``'adaptive'``: ``eta_t = eta_0`` until a setback (a step that increased
+      the loss or made it non-finite, or ``n_iter_no_change`` epochs without
+      progress), then ``eta <- eta / 5``; training stops once ``eta < 1e-6``.
+    """
+
+    def __init__(self, kind, learning_rate, power_t):
+        self.kind = kind
+        self.learning_rate_init = float(learning_rate)
+        self.power_t = power_t
+        self.learning_rate = float(learning_rate)
+
+    def epoch_starts(self, epoch):
+        if self.kind == "invscaling":
+            self.learning_rate = self.learning_rate_init / (epoch + 1) ** self.power_t
+
+    @property
+    def can_shrink(self):
+        return self.kind == "adaptive"
+
+    def shrink(self):
+        """Divide the rate by 5; return False when it is too small to go on."""
+        self.learning_rate /= ADAPTIVE_FACTOR
+        return self.learning_rate >= MIN_LEARNING_RATE
+
+
+class _GDOptimizer:
+    """Plain (stochastic) gradient descent: ``theta <- theta - eta * grad``."""
+
+    def __init__(self, params):
+        pass
+
+    def step(self, params, grads, eta):
+        for p, g in zip(params, grads):
+            p -= eta * g
+
+    def reset(self):
+        pass
+
+
+class _MomentumOptimizer:
+    """Gradient descent with momentum ``mu`` and optional Nesterov look-ahead.
+
+    ``v <- mu v - eta grad``; ``theta <- theta + v`` (classical) or
+    ``theta <- theta + mu v - eta grad`` (Nesterov, as in scikit-learn's MLP).
+    """
+
+    def __init__(self, params, momentum, nesterov):
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.velocities = [np.zeros_like(p) for p in params]
+
+    def step(self, params, grads, eta):
+        mu = self.momentum
+        for p, g, v in zip(params, grads, self.velocities):
+            v *= mu
+            v -= eta * g
+            if self.nesterov:
+                p += mu * v - eta * g
+            else:
+                p += v
+
+    def reset(self):
+        for v in self.velocities:
+            v[...] = 0
+
+
+class _AdamOptimizer:
+    """Adam: ``m <- b1 m + (1-b1) g``, ``s <- b2 s + (1-b2) g**2``,
+    ``theta <- theta - eta_t m / (sqrt(s) + eps)`` with the bias-corrected
+    ``eta_t = eta sqrt(1 - b2**t) / (1 - b1**t)``.
+
+    References: D. P. Kingma and J. Ba, "Adam: A method for stochastic
+    optimization", ICLR 2015.
+    """
+
+    def __init__(self, params, beta_1, beta_2, epsilon):
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        self.t = 0
+        self.ms = [np.zeros_like(p) for p in params]
+        self.vs = [np.zeros_like(p) for p in params]
+
+    def step(self, params, grads, eta):
+        self.t += 1
+        b1, b2 = self.beta_1, self.beta_2
+        eta_t = eta * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        for p, g, m, v in zip(params, grads, self.ms, self.vs):
+            m *= b1
+            m += (1 - b1) * g
+            v *= b2
+            v += (1 - b2) * (g * g)
+            p -= (eta_t * m / (np.sqrt(v) + self.epsilon)).astype(p.dtype, copy=False)
+
+    def reset(self):
+        self.t = 0
+        for a in self.ms + self.vs:
+            a[...] = 0
+
+
+def make_optimizer(solver, params, *, momentum, nesterovs_momentum, beta_1, beta_2, epsilon):
+    """Build the update rule for ``solver`` in {'gd', 'sgd', 'adam'}."""
+    if solver == "adam":
+        return _AdamOptimizer(params, beta_1, beta_2, epsilon)
+    if solver == "sgd" and momentum > 0:
+        return _MomentumOptimizer(params, momentum, nesterovs_momentum)
+    return _GDOptimizer(params)

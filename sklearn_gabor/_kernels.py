@@ -1,0 +1,238 @@
+"""Complex 2-D Gabor kernels and banks of them.
+
+The kernels are the same, value for value, as :func:`skimage.filters.gabor_kernel`
+for the same arguments (this is tested), so that features computed by
+:class:`~sklearn_gabor.GaborTransformer` can be compared with scikit-image.
+"""
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+
+__all__ = ["gabor_kernel", "gabor_bank", "sigma_from_bandwidth"]
+
+
+def sigma_from_bandwidth(frequency, bandwidth=1.0):
+    r"""Standard deviation of the Gaussian envelope for a bandwidth in octaves.
+
+    .. math::
+
+        \sigma = \frac{1}{\pi f} \sqrt{\frac{\ln 2}{2}}\,
+                 \frac{2^b + 1}{2^b - 1}
+
+    where ``f`` is the frequency in cycles per pixel and ``b`` the half-power
+    bandwidth in octaves (the filter passes ``[f_lo, f_hi]`` with
+    ``f_hi / f_lo = 2**b``).
+
+    Parameters
+    ----------
+    frequency : float
+        Frequency of the harmonic, in cycles per pixel (> 0).
+    bandwidth : float, default=1.0
+        Half-power bandwidth in octaves (> 0).
+
+    Returns
+    -------
+    sigma : float
+        The standard deviation, in pixels.
+
+    Examples
+    --------
+    >>> from sklearn_gabor._kernels import sigma_from_bandwidth
+    >>> round(sigma_from_bandwidth(0.1, 1.0), 3)
+    5.622
+    """
+    b = float(bandwidth)
+    prefactor = 1.0 / np.pi * math.sqrt(math.log(2) / 2.0) * (2.0**b + 1) / (2.0**b - 1)
+    return prefactor / float(frequency)
+
+
+def _check_positive(value, name):
+    if (
+        not isinstance(value, Real)
+        or isinstance(value, bool)
+        or not np.isfinite(value)
+        or value <= 0
+    ):
+        raise ValueError(f"{name} must be a finite number > 0; got {value!r}.")
+
+
+def gabor_kernel(
+    frequency,
+    theta=0.0,
+    bandwidth=1.0,
+    sigma_x=None,
+    sigma_y=None,
+    n_stds=3,
+    offset=0.0,
+    dtype=np.complex128,
+):
+    r"""Complex 2-D Gabor kernel (same values as ``skimage.filters.gabor_kernel``).
+
+    .. math::
+
+        g(x, y) = \frac{1}{2\pi\sigma_x\sigma_y}
+            \exp\left(-\frac{1}{2}\left(\frac{x'^2}{\sigma_x^2}
+                + \frac{y'^2}{\sigma_y^2}\right)\right)
+            \exp\left(i\,(2\pi f x' + \varphi)\right),
+
+    with :math:`x' = x\cos\theta + y\sin\theta` and
+    :math:`y' = -x\sin\theta + y\cos\theta`; ``x`` is the column offset and
+    ``y`` the row offset from the kernel centre (rows grow downwards).
+
+    Parameters
+    ----------
+    frequency : float
+        Frequency ``f`` of the harmonic, in cycles per pixel (> 0).
+    theta : float, default=0.0
+        Orientation in radians; 0 means the harmonic varies along ``x``
+        (columns), i.e. the kernel responds to vertical stripes.
+    bandwidth : float, default=1.0
+        Half-power bandwidth in octaves, used for ``sigma_x``/``sigma_y``
+        when they are not given (see :func:`sigma_from_bandwidth`).
+    sigma_x, sigma_y : float, default=None
+        Standard deviations of the envelope along ``x'`` and ``y'`` (before
+        rotation), in pixels. ``None`` derives them from ``bandwidth``.
+    n_stds : float, default=3
+        Half-size of the kernel support in standard deviations: the kernel
+        has shape ``(2 * y0 + 1, 2 * x0 + 1)`` with
+        ``x0 = ceil(max(|n_stds sigma_x cos theta|, |n_stds sigma_y sin theta|, 1))``
+        and ``y0 = ceil(max(|n_stds sigma_y cos theta|, |n_stds sigma_x sin theta|, 1))``.
+    offset : float, default=0.0
+        Phase offset ``phi`` of the harmonic, in radians.
+    dtype : {np.complex128, np.complex64}, default=np.complex128
+        Complex dtype of the result.
+
+    Returns
+    -------
+    kernel : ndarray of shape (2 * y0 + 1, 2 * x0 + 1)
+        The complex kernel; its centre is at ``(y0, x0)``.
+
+    Examples
+    --------
+    >>> from sklearn_gabor import gabor_kernel
+    >>> k = gabor_kernel(0.25, theta=0.0)
+    >>> k.shape, k.dtype
+    ((15, 15), dtype('complex128'))
+    """
+    _check_positive(frequency, "frequency")
+    _check_positive(bandwidth, "bandwidth")
+    _check_positive(n_stds, "n_stds")
+    if np.dtype(dtype).kind != "c":
+        raise ValueError(f"dtype must be a complex dtype; got {np.dtype(dtype)}.")
+    if sigma_x is None:
+        sigma_x = sigma_from_bandwidth(frequency, bandwidth)
+    if sigma_y is None:
+        sigma_y = sigma_from_bandwidth(frequency, bandwidth)
+    _check_positive(sigma_x, "sigma_x")
+    _check_positive(sigma_y, "sigma_y")
+
+    ct = math.cos(theta)
+    st = math.sin(theta)
+    x0 = math.ceil(max(abs(n_stds * sigma_x * ct), abs(n_stds * sigma_y * st), 1))
+    y0 = math.ceil(max(abs(n_stds * sigma_y * ct), abs(n_stds * sigma_x * st), 1))
+    y, x = np.meshgrid(
+        np.arange(-y0, y0 + 1), np.arange(-x0, x0 + 1), indexing="ij", sparse=True
+    )
+    rotx = x * ct + y * st
+    roty = -x * st + y * ct
+
+    g = np.empty(roty.shape, dtype=dtype)
+    np.exp(
+        -0.5 * (rotx**2 / sigma_x**2 + roty**2 / sigma_y**2)
+        + 1j * (2 * np.pi * frequency * rotx + offset),
+        out=g,
+    )
+    g *= 1 / (2 * np.pi * sigma_x * sigma_y)
+    return g
+
+
+def _as_1d_floats(values, name):
+    arr = np.atleast_1d(np.asarray(values, dtype=float))
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a number or a non-empty 1-D sequence.")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite; got {values!r}.")
+    return arr
+
+
+def gabor_bank(
+    frequencies,
+    n_orientations=8,
+    *,
+    thetas=None,
+    bandwidth=1.0,
+    sigma_x=None,
+    sigma_y=None,
+    n_stds=3,
+    offset=0.0,
+    dtype=np.complex128,
+):
+    """A bank of Gabor kernels over frequencies x orientations.
+
+    The bank is ordered frequency-major: kernel ``i * n_thetas + j`` has
+    ``frequencies[i]`` and ``thetas[j]``.
+
+    Parameters
+    ----------
+    frequencies : float or sequence of float
+        Frequencies in cycles per pixel (each > 0).
+    n_orientations : int, default=8
+        Number of orientations ``theta_j = j * pi / n_orientations``
+        (ignored when ``thetas`` is given).
+    thetas : sequence of float, default=None
+        Explicit orientations in radians.
+    bandwidth, sigma_x, sigma_y, n_stds, offset, dtype
+        As in :func:`gabor_kernel`, shared by every kernel of the bank.
+
+    Returns
+    -------
+    kernels : list of ndarray
+        The complex kernels (their sizes differ with frequency).
+    params : list of dict
+        For each kernel, the dict of its parameters: ``frequency``, ``theta``,
+        ``bandwidth``, ``sigma_x``, ``sigma_y`` (the values actually used),
+        ``n_stds``, ``offset``, and ``shape``.
+
+    Examples
+    --------
+    >>> from sklearn_gabor import gabor_bank
+    >>> kernels, params = gabor_bank([0.1, 0.2], n_orientations=4)
+    >>> len(kernels), params[5]["frequency"], round(params[5]["theta"], 4)
+    (8, 0.2, 0.7854)
+    """
+    freqs = _as_1d_floats(frequencies, "frequencies")
+    if thetas is None:
+        if (
+            not isinstance(n_orientations, Integral)
+            or isinstance(n_orientations, bool)
+            or n_orientations < 1
+        ):
+            raise ValueError(
+                f"n_orientations must be an int >= 1; got {n_orientations!r}."
+            )
+        thetas = np.arange(n_orientations) * np.pi / n_orientations
+    thetas = _as_1d_floats(thetas, "thetas")
+    kernels, params = [], []
+    for f in freqs:
+        f = float(f)
+        sx = sigma_from_bandwidth(f, bandwidth) if sigma_x is None else float(sigma_x)
+        sy = sigma_from_bandwidth(f, bandwidth) if sigma_y is None else float(sigma_y)
+        for t in thetas:
+            t = float(t)
+            k = gabor_kernel(f, t, bandwidth, sx, sy, n_stds, offset, dtype=dtype)
+            kernels.append(k)
+            params.append(
+                {
+                    "frequency": f,
+                    "theta": t,
+                    "bandwidth": float(bandwidth),
+                    "sigma_x": sx,
+                    "sigma_y": sy,
+                    "n_stds": float(n_stds),
+                    "offset": float(offset),
+                    "shape": k.shape,
+                }
+            )
+    return kernels, params

@@ -204,6 +204,11 @@ def test_classes_select_and_relabel_in_given_order(home, classes):
     assert set(cifar.target) == {0, 1, 2}
     assert list(cifar.target_names) == ["dog", "cat", "ship"]
     assert np.shares_memory(cifar.data, cifar.images)
+    # each image says which file it came from (train on 1-4, validate on 5)
+    files = TRAIN + ["test_batch"]
+    origin = np.concatenate([[f] * len(content[f][1]) for f in files])
+    kept = np.isin(np.concatenate([content[f][1] for f in files]), [5, 3, 8])
+    np.testing.assert_array_equal(cifar.batch, origin[kept])
 
 
 def test_single_class_name(home):
@@ -725,6 +730,8 @@ def test_real_cifar10_training_batches():
     assert cifar.data.shape == (50_000, 3072)
     assert np.shares_memory(cifar.data, cifar.images)
     assert np.bincount(cifar.target).tolist() == [5000] * 10
+    assert (cifar.batch == "data_batch_5").sum() == 10_000
+    assert (cifar.batch[:10_000] == "data_batch_1").all()
     assert list(cifar.target_names) == NAMES
     # the first image is a frog whose top-left pixel is RGB (59, 62, 63)
     assert cifar.target[:10].tolist() == [6, 9, 9, 4, 1, 1, 2, 7, 8, 3]

@@ -297,7 +297,8 @@ def _assemble(batches, selected):
             out[..., c] = data[:, c * plane : (c + 1) * plane].reshape(k, _SIDE, _SIDE)
         pos += k
     target = np.concatenate(targets) if targets else np.empty(0, dtype=np.int64)
-    return images, target
+    sizes = [len(t) for t in targets]
+    return images, target, sizes
 
 
 # --------------------------------------------------------------------------
@@ -572,6 +573,10 @@ def fetch_cifar10(
             The labels.
         target_names : ndarray of str
             Class names, in label order.
+        batch : ndarray of shape (n_samples,), dtype str
+            The file each image comes from (``"data_batch_1"`` ...
+            ``"test_batch"``), for the usual split: train on
+            ``data_batch_1``-``4``, validate on ``data_batch_5``.
         DESCR : str
             Description of the dataset.
 
@@ -631,8 +636,9 @@ def fetch_cifar10(
         )
 
     batches = [_read_batch(folder / name) for name in files]
-    images, target = _assemble(batches, selected)
+    images, target, sizes = _assemble(batches, selected)
     del batches
+    batch = np.repeat(np.asarray(files), sizes)
     data = images.reshape(images.shape[0], _N_FEATURES)  # a view
 
     if return_X_y:
@@ -643,6 +649,7 @@ def fetch_cifar10(
         images=images,
         target=target,
         target_names=np.asarray(names),
+        batch=batch,
         DESCR=DESCR,
     )
 

@@ -1,0 +1,525 @@
+"""The ``sklearn-gabor`` command line: ``sklearn-gabor demo``.
+
+The demo trains ``Pipeline(GaborTransformer, StandardScaler,
+GDSoftmaxClassifier)`` with a grid search over learning rates, prints the
+accuracies and a per-class report, saves the model with joblib and writes
+PNG figures (filter bank, class templates, loss curves, confusion matrix).
+"""
+
+import argparse
+import contextlib
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from ._version import __version__
+
+PROG = "sklearn-gabor"
+DATASETS = ("digits", "cats-vs-dogs", "cifar10")
+_CIFAR_FOLDERS = ("cifar-10-batches-py", "cifar10/cifar-10-batches-py")
+FIGURES = ("filter_bank.png", "templates.png", "loss_curves.png", "confusion_matrix.png")
+
+# Per dataset: the Gabor bank, the learning rates searched and the sizes used.
+# ``quick`` entries override the full ones with --quick.
+_CONFIG = {
+    "digits": {
+        "image_shape": (8, 8),
+        "gabor": {"frequencies": (0.15, 0.3), "n_orientations": 4, "pool_grid": (4, 4)},
+        "learning_rates": [0.01, 0.1, 0.3, 1.0, 3.0, 10.0],
+        "cv": 5,
+        "max_iter": 300,
+        "template_alpha": 1e-4,
+        "quick": {"learning_rates": [0.1, 1.0], "cv": 2, "max_iter": 100},
+    },
+    "cifar": {
+        "image_shape": (32, 32, 3),
+        "gabor": {
+            "frequencies": (0.05, 0.1, 0.2, 0.4),
+            "n_orientations": 8,
+            "pool_grid": (4, 4),
+            "compression": "log1p",
+        },
+        "learning_rates": [0.1, 1.0, 10.0],
+        "max_iter": 200,
+        "n_train": None,  # all of data_batch_1 .. data_batch_4
+        "n_val": None,  # all of data_batch_5
+        "n_templates": 10000,
+        "template_alpha": 1.0,  # smoother colour templates, same accuracy
+        "quick": {
+            "gabor": {
+                "frequencies": (0.1, 0.2, 0.4),
+                "n_orientations": 4,
+                "pool_grid": (4, 4),
+                "compression": "log1p",
+            },
+            "learning_rates": [0.1, 1.0],
+            "max_iter": 100,
+            "n_train": 1000,
+            "n_val": 500,
+            "n_templates": 1000,
+        },
+    },
+}
+
+
+class CLIError(Exception):
+    """An error reported as one line on stderr with exit status 2."""
+
+
+class _Progress:
+    """Prints ``[elapsed] message`` lines, flushed at once."""
+
+    def __init__(self, stream=None):
+        self.start = time.perf_counter()
+        self.stream = stream
+
+    def elapsed(self):
+        return time.perf_counter() - self.start
+
+    def __call__(self, message):
+        print(f"[{self.elapsed():6.1f}s] {message}", file=self.stream or sys.stdout, flush=True)
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose usage errors are one line on stderr (exit 2)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _n_jobs(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be a positive integer or -1 (all cores), got 0")
+    return value
+
+
+def build_parser():
+    """The argument parser of the ``sklearn-gabor`` command.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+    """
+    parser = _Parser(
+        prog=PROG,
+        description="Gabor filter-bank features + gradient-descent softmax for scikit-learn.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    demo = sub.add_parser(
+        "demo",
+        help="train, evaluate and visualize an image classifier",
+        description=(
+            "Train Pipeline(GaborTransformer, StandardScaler, GDSoftmaxClassifier) "
+            "with a grid search over learning rates; print the accuracies and a "
+            "per-class report; save the model (model.joblib) and PNG figures "
+            f"({', '.join(FIGURES)}) to --out."
+        ),
+    )
+    demo.add_argument(
+        "--dataset",
+        choices=DATASETS,
+        default="digits",
+        help=(
+            "digits: scikit-learn's 8x8 digits (offline, the default); "
+            "cats-vs-dogs / cifar10: CIFAR-10 from --data-home (train on "
+            "data_batch_1-4, validate on data_batch_5)"
+        ),
+    )
+    demo.add_argument(
+        "--data-home",
+        metavar="DIR",
+        default=None,
+        help=(
+            "folder holding cifar-10-batches-py/ (default: $SKLEARN_GABOR_DATA, "
+            "else scikit-learn's data home)"
+        ),
+    )
+    demo.add_argument(
+        "--download",
+        action="store_true",
+        help="download CIFAR-10 (about 170 MB) into --data-home when it is missing",
+    )
+    demo.add_argument(
+        "--out", metavar="DIR", default="demo_output", help="output folder (default: %(default)s)"
+    )
+    demo.add_argument(
+        "--quick", action="store_true", help="smaller grid, fewer folds and samples (a smoke test)"
+    )
+    demo.add_argument(
+        "-j",
+        "--n-jobs",
+        type=_n_jobs,
+        default=1,
+        metavar="N",
+        help="parallel fits in the grid search (-1: all cores; default: %(default)s)",
+    )
+    return parser
+
+
+def _settings(dataset, quick):
+    cfg = dict(_CONFIG["digits" if dataset == "digits" else "cifar"])
+    overrides = cfg.pop("quick")
+    if quick:
+        cfg.update(overrides)
+    return cfg
+
+
+def _check_matplotlib():
+    try:
+        import matplotlib
+    except ImportError:
+        raise CLIError(
+            "the demo draws figures with matplotlib, which is not installed: "
+            "pip install sklearn-gabor[plot]"
+        ) from None
+    matplotlib.use("Agg")  # files only, never a window
+
+
+def _load_digits(cfg):
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    X = digits.data / 16.0  # pixel values 0..16 -> [0, 1]
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, digits.target, test_size=0.2, stratify=digits.target, random_state=0
+    )
+    return {
+        "name": "digits",
+        "X_train": X_train,
+        "y_train": y_train,
+        "X_val": None,
+        "y_val": None,
+        "X_test": X_test,
+        "y_test": y_test,
+        "target_names": [str(t) for t in digits.target_names],
+        "summary": (
+            f"digits: {len(X)} images of 8x8 pixels, 10 classes; "
+            f"train {len(X_train)} / test {len(X_test)} (stratified, random_state=0)"
+        ),
+    }
+
+
+def _load_cifar(dataset, cfg, data_home, download):
+    from .datasets import fetch_cifar10
+
+    cifar = fetch_cifar10(
+        data_home=data_home, subset="train", download_if_missing=download
+    )
+    X, y = cifar.data, cifar.target
+    if len(X) % 5:
+        raise CLIError(
+            f"expected five training batches of equal size, found {len(X)} images"
+        )
+    names = list(cifar.target_names)
+    in_val = np.arange(len(X)) >= len(X) // 5 * 4  # data_batch_5 comes last
+    if dataset == "cats-vs-dogs":
+        keep = np.isin(y, [3, 5])  # cat, dog
+        X, y, in_val = X[keep], (y[keep] == 5).astype(np.int64), in_val[keep]
+        names = ["cat", "dog"]
+    X_train, y_train = X[~in_val][: cfg["n_train"]], y[~in_val][: cfg["n_train"]]
+    X_val, y_val = X[in_val][: cfg["n_val"]], y[in_val][: cfg["n_val"]]
+
+    X_test = y_test = None
+    try:
+        test = fetch_cifar10(data_home=data_home, subset="test", download_if_missing=False)
+    except FileNotFoundError:
+        pass
+    else:
+        X_test, y_test = test.data, test.target
+        if dataset == "cats-vs-dogs":
+            keep = np.isin(y_test, [3, 5])
+            X_test, y_test = X_test[keep], (y_test[keep] == 5).astype(np.int64)
+    n_test = "no test_batch" if X_test is None else f"test {len(X_test)}"
+    return {
+        "name": dataset,
+        "X_train": X_train,
+        "y_train": y_train,
+        "X_val": X_val,
+        "y_val": y_val,
+        "X_test": X_test,
+        "y_test": y_test,
+        "target_names": names,
+        "summary": (
+            f"{dataset}: 32x32 RGB images, {len(names)} classes; train {len(X_train)} "
+            f"(data_batch_1-4) / validation {len(X_val)} (data_batch_5) / {n_test}"
+        ),
+    }
+
+
+def _make_pipeline(cfg, memory):
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from . import GaborTransformer, GDSoftmaxClassifier
+
+    return Pipeline(
+        [
+            ("gabor", GaborTransformer(image_shape=cfg["image_shape"], **cfg["gabor"])),
+            ("scale", StandardScaler()),
+            ("classifier", GDSoftmaxClassifier(max_iter=cfg["max_iter"])),
+        ],
+        memory=memory,
+    )
+
+
+def _grid_search(pipe, data, cfg, n_jobs, progress):
+    """Grid search over learning rates; returns (search, model, val_note)."""
+    from sklearn.base import clone
+    from sklearn.model_selection import GridSearchCV, PredefinedSplit, StratifiedKFold
+
+    lrs = cfg["learning_rates"]
+    grid = {"classifier__learning_rate": lrs}
+    if data["X_val"] is None:
+        # cross-validation on the training set, refit the best on all of it
+        cv = StratifiedKFold(n_splits=cfg["cv"], shuffle=True, random_state=0)
+        X_search, y_search = data["X_train"], data["y_train"]
+        refit, n_splits = True, cfg["cv"]
+        what = f"{n_splits}-fold cross-validation"
+        val_note = f"mean {n_splits}-fold CV accuracy of the best learning rate"
+    else:
+        # one predefined split: train on data_batch_1-4, validate on data_batch_5
+        X_search = np.concatenate([data["X_train"], data["X_val"]])
+        y_search = np.concatenate([data["y_train"], data["y_val"]])
+        cv = PredefinedSplit(np.r_[np.full(len(data["X_train"]), -1), np.zeros(len(data["X_val"]))])
+        refit, n_splits = False, 1
+        what = "train data_batch_1-4 / validate data_batch_5"
+        val_note = "data_batch_5, model trained on data_batch_1-4"
+    progress(
+        f"grid search: learning_rate in {lrs} x {what} = {len(lrs) * n_splits} fits"
+        f" (n_jobs={n_jobs})"
+    )
+    search = GridSearchCV(
+        pipe,
+        grid,
+        cv=cv,
+        error_score=np.nan,
+        refit=refit,
+        n_jobs=n_jobs,
+        verbose=0 if data["name"] == "digits" else 2,
+    )
+    search.fit(X_search, y_search)
+    res = search.cv_results_
+    for i, lr in enumerate(res["param_classifier__learning_rate"]):
+        score = res["mean_test_score"][i]
+        if np.isnan(score):
+            progress(f"  learning_rate={lr:g}: failed (diverged or error)")
+        else:
+            spread = f" +/- {res['std_test_score'][i]:.4f}" if n_splits > 1 else ""
+            progress(
+                f"  learning_rate={lr:g}: validation accuracy {score:.4f}{spread}"
+                f" (fit {res['mean_fit_time'][i]:.1f}s)"
+            )
+    if np.all(np.isnan(res["mean_test_score"])):
+        raise CLIError("every learning rate failed to fit; see the warnings above")
+    if refit:
+        model = search.best_estimator_
+    else:
+        progress("fitting the best pipeline on the training batches")
+        model = clone(pipe).set_params(**search.best_params_)
+        model.fit(data["X_train"], data["y_train"])
+    return search, model, val_note
+
+
+def _templates_figure(data, cfg, out, progress):
+    """Raw-pixel softmax; its ``coef_`` rows as images. Returns (path, accuracy)."""
+    from . import GDSoftmaxClassifier
+    from .plotting import TemplatesDisplay
+
+    n = cfg.get("n_templates")
+    X = np.asarray(data["X_train"][:n], dtype=np.float64)
+    y = data["y_train"][:n]
+    if X.max() > 1.0:
+        X = X / 255.0
+    # centre by the mean image and scale by one global constant: the weights
+    # stay in pixel space and read as images
+    mean, scale = X.mean(axis=0), X.std()
+    clf = GDSoftmaxClassifier(
+        alpha=cfg["template_alpha"], max_iter=cfg["max_iter"], random_state=0
+    )
+    clf.fit((X - mean) / scale, y)
+    X_eval, y_eval = _eval_set(data)
+    X_eval = np.asarray(X_eval, dtype=np.float64)
+    if data["name"] != "digits":
+        X_eval = X_eval / 255.0
+    acc = clf.score((X_eval - mean) / scale, y_eval)
+    disp = TemplatesDisplay.from_estimator(
+        clf, image_shape=cfg["image_shape"], class_names=data["target_names"]
+    )
+    disp.figure_.suptitle("Class templates of a softmax model on raw pixels")
+    return _save(disp.figure_, out / "templates.png"), acc
+
+
+def _eval_set(data):
+    if data["X_test"] is not None:
+        return data["X_test"], data["y_test"]
+    return data["X_val"], data["y_val"]
+
+
+def _save(fig, path):
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def _figures(model, search, data, cfg, y_pred, out, progress):
+    import matplotlib.pyplot as plt
+    from sklearn.base import clone
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    from .exceptions import DivergenceError
+    from .plotting import FilterBankDisplay, LossCurveDisplay
+
+    disp = FilterBankDisplay.from_estimator(model)
+    disp.figure_.suptitle("Gabor filter bank (real parts)")
+    progress(f"figure: {_save(disp.figure_, out / 'filter_bank.png')}")
+
+    path, acc = _templates_figure(data, cfg, out, progress)
+    progress(f"figure: {path} (raw-pixel softmax accuracy {acc:.4f}, for comparison)")
+
+    # one classifier per learning rate on the training features
+    features = model[:-1].fit_transform(data["X_train"], data["y_train"])
+    fig, ax = plt.subplots(figsize=(6, 4))
+    best = search.best_params_["classifier__learning_rate"]
+    for lr in cfg["learning_rates"]:
+        clf = clone(model[-1]).set_params(learning_rate=lr)
+        try:
+            clf.fit(features, data["y_train"])
+        except DivergenceError:
+            progress(f"  learning_rate={lr:g} diverged; no curve")
+            continue
+        label = f"learning_rate={lr:g}" + (" (best)" if lr == best else "")
+        LossCurveDisplay.from_estimator(clf, label=label, ax=ax)
+    ax.set_title("Training loss per learning rate")
+    progress(f"figure: {_save(fig, out / 'loss_curves.png')}")
+
+    X_eval, y_eval = _eval_set(data)
+    disp = ConfusionMatrixDisplay.from_predictions(
+        y_eval,
+        y_pred,
+        display_labels=data["target_names"],
+        xticks_rotation="vertical" if len(data["target_names"]) > 2 else "horizontal",
+        colorbar=False,
+    )
+    which = "test" if data["X_test"] is not None else "validation"
+    disp.ax_.set_title(f"Confusion matrix ({which} set)")
+    progress(f"figure: {_save(disp.figure_, out / 'confusion_matrix.png')}")
+
+
+def run_demo(args):
+    """Run ``sklearn-gabor demo`` with parsed ``args``; returns the exit status."""
+    import joblib
+    from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
+    from sklearn.metrics import accuracy_score, classification_report
+    from threadpoolctl import threadpool_limits
+
+    from .datasets import CorruptDatasetError, DatasetNotFoundError, get_gabor_data_home
+
+    progress = _Progress()
+    _check_matplotlib()
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CLIError(f"cannot create the output folder {out}: {exc.strerror or exc}") from None
+
+    cfg = _settings(args.dataset, args.quick)
+    print(
+        f"{PROG} {__version__} demo: dataset={args.dataset}"
+        f"{' (quick)' if args.quick else ''}, n_jobs={args.n_jobs}, out={out}",
+        flush=True,
+    )
+    try:
+        if args.dataset == "digits":
+            data = _load_digits(cfg)
+        else:
+            data = _load_cifar(args.dataset, cfg, args.data_home, args.download)
+    except DatasetNotFoundError as exc:
+        home = get_gabor_data_home(args.data_home)
+        if not args.download and not any((home / d).is_dir() for d in _CIFAR_FOLDERS):
+            raise CLIError(
+                f"CIFAR-10 not found: no {' or '.join(_CIFAR_FOLDERS)} in {home}; "
+                "pass --data-home DIR (the folder that holds it), set "
+                "SKLEARN_GABOR_DATA, or add --download to fetch it (about 170 MB)"
+            ) from None
+        raise CLIError(str(exc)) from None
+    except CorruptDatasetError as exc:
+        raise CLIError(str(exc)) from None
+    progress(f"loaded {data['summary']}")
+
+    # Small matrices (digits) run much faster with single-threaded BLAS.
+    limits = threadpool_limits(1, user_api="blas") if data["name"] == "digits" else None
+    with limits or contextlib.nullcontext(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", FitFailedWarning)
+        with tempfile.TemporaryDirectory(prefix="sklearn-gabor-cache-") as cache:
+            pipe = _make_pipeline(cfg, memory=cache)
+            search, model, val_note = _grid_search(pipe, data, cfg, args.n_jobs, progress)
+            X_eval, y_eval = _eval_set(data)
+            y_pred = model.predict(X_eval)
+            print(f"best params: {search.best_params_}")
+            print(f"validation accuracy: {search.best_score_:.4f} ({val_note})")
+            if data["X_test"] is not None:
+                test_acc = accuracy_score(y_eval, y_pred)
+                print(f"test accuracy: {test_acc:.4f} ({len(y_eval)} held-out images)")
+                which = "test"
+            else:
+                print(
+                    "test accuracy: n/a (no test_batch in the data folder; the "
+                    "report and confusion matrix below use the validation batch)"
+                )
+                which = "validation"
+            print(f"classification report ({which} set):")
+            print(classification_report(y_eval, y_pred, target_names=data["target_names"], digits=3))
+
+            _figures(model, search, data, cfg, y_pred, out, progress)
+            model.set_params(memory=None)
+
+    path = out / "model.joblib"
+    joblib.dump(model, path)
+    progress(f"saved the fitted pipeline: {path} (joblib.load to reuse it)")
+    progress("done")
+    return 0
+
+
+def main(argv=None):
+    """Entry point of the ``sklearn-gabor`` command.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        Arguments without the program name; ``None`` reads ``sys.argv[1:]``.
+
+    Returns
+    -------
+    status : int
+        0 on success, 2 on a usage or data error (reported in one line on
+        stderr), 130 when interrupted.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        print(
+            f"{PROG}: error: missing COMMAND; try '{PROG} demo' (see {PROG} --help)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        return run_demo(args)
+    except CLIError as exc:
+        print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
+        return 130

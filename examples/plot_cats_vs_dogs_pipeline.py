@@ -1,0 +1,88 @@
+"""
+==============================================
+Cats versus dogs: Gabor features + softmax
+==============================================
+
+The whole recipe in one pipeline: a :class:`~sklearn_gabor.GaborTransformer`
+turns each 32x32 colour image into pooled Gabor filter-bank responses, a
+:class:`~sklearn.preprocessing.StandardScaler` standardizes them, and a
+:class:`~sklearn_gabor.GDSoftmaxClassifier` learns one hyperplane per class by
+gradient descent. We compare it with the same classifier on raw pixels.
+
+This example needs **CIFAR-10** (cats versus dogs are its classes 3 and 5).
+It reads it from ``$SKLEARN_GABOR_DATA`` without downloading; when it is
+absent it falls back to a synthetic two-class problem of oriented gratings
+(:func:`~sklearn_gabor.datasets.make_gratings`). To keep the gallery fast, it
+trains on 2,000 images of ``data_batch_1``-``4`` and validates on 1,000 of
+``data_batch_5``; ``sklearn-gabor demo --dataset cats-vs-dogs`` uses them all.
+"""
+
+# %%
+# Load the data
+# -------------
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from sklearn_gabor.datasets import DatasetNotFoundError, fetch_cifar10, make_gratings
+
+try:
+    cifar = fetch_cifar10(download_if_missing=False)
+except DatasetNotFoundError:
+    print("CIFAR-10 not found: using synthetic gratings instead.")
+    X, y = make_gratings(n_samples=1500, image_shape=(32, 32, 3), n_classes=2,
+                         noise=0.8, random_state=0)
+    X_train, y_train, X_val, y_val = X[:1000], y[:1000], X[1000:], y[1000:]
+    class_names = ["grating 0°", "grating 90°"]
+else:
+    n_batch = len(cifar.data) // 5
+    keep = np.isin(cifar.target, [3, 5])  # cat, dog
+    in_val = np.arange(len(cifar.data)) >= 4 * n_batch  # data_batch_5
+    X, y = cifar.data, (cifar.target == 5).astype(int)
+    X_train, y_train = X[keep & ~in_val][:2000], y[keep & ~in_val][:2000]
+    X_val, y_val = X[keep & in_val][:1000], y[keep & in_val][:1000]
+    class_names = ["cat", "dog"]
+print(f"train {X_train.shape}, validation {X_val.shape}")
+
+warnings.simplefilter("ignore", ConvergenceWarning)  # 100 epochs are enough here
+
+# %%
+# The pipeline
+# ------------
+# Three frequencies (in cycles per pixel) x four orientations, applied to each
+# colour channel; the modulus of each complex response is averaged over a
+# 4x4 grid of cells and compressed by ``log1p``.
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_gabor import GaborTransformer, GDSoftmaxClassifier
+
+gabor = GaborTransformer(image_shape=(32, 32, 3), frequencies=(0.1, 0.2, 0.4),
+                         n_orientations=4, pool_grid=(4, 4), compression="log1p")
+pipe = make_pipeline(gabor, StandardScaler(), GDSoftmaxClassifier(max_iter=100))
+pipe.fit(X_train, y_train)
+print(f"Gabor features: {pipe[0].transform(X_train[:1]).shape[1]} per image")
+print(f"Gabor + softmax validation accuracy: {pipe.score(X_val, y_val):.3f}")
+
+# %%
+# Raw pixels for comparison
+# -------------------------
+raw = make_pipeline(StandardScaler(), GDSoftmaxClassifier(max_iter=100))
+raw.fit(np.asarray(X_train, float), y_train)
+print(f"raw pixels + softmax validation accuracy: {raw.score(np.asarray(X_val, float), y_val):.3f}")
+
+# %%
+# Where the errors are
+# --------------------
+import matplotlib.pyplot as plt
+from sklearn.metrics import ConfusionMatrixDisplay
+
+fig, axes = plt.subplots(1, 2, figsize=(8, 3.5))
+for ax, model, title in zip(axes, [pipe, raw], ["Gabor features", "raw pixels"]):
+    X_eval = X_val if model is pipe else np.asarray(X_val, float)
+    ConfusionMatrixDisplay.from_estimator(model, X_eval, y_val, display_labels=class_names,
+                                          colorbar=False, ax=ax)
+    ax.set_title(title)
+fig.tight_layout()
+plt.show()

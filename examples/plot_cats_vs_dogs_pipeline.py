@@ -13,7 +13,7 @@ This example needs **CIFAR-10** (cats versus dogs are its classes 3 and 5).
 It reads it from ``$SKLEARN_GABOR_DATA`` without downloading; when it is
 absent it falls back to a synthetic two-class problem of oriented gratings
 (:func:`~sklearn_gabor.datasets.make_gratings`). To keep the gallery fast, it
-trains on 2,000 images of ``data_batch_1``-``4`` and validates on 1,000 of
+trains on 1,500 images of ``data_batch_1``-``4`` and validates on 500 of
 ``data_batch_5``; ``sklearn-gabor demo --dataset cats-vs-dogs`` uses them all.
 """
 
@@ -36,12 +36,11 @@ except DatasetNotFoundError:
     X_train, y_train, X_val, y_val = X[:1000], y[:1000], X[1000:], y[1000:]
     class_names = ["grating 0°", "grating 90°"]
 else:
-    n_batch = len(cifar.data) // 5
     keep = np.isin(cifar.target, [3, 5])  # cat, dog
-    in_val = np.arange(len(cifar.data)) >= 4 * n_batch  # data_batch_5
+    in_val = cifar.batch == "data_batch_5"
     X, y = cifar.data, (cifar.target == 5).astype(int)
-    X_train, y_train = X[keep & ~in_val][:2000], y[keep & ~in_val][:2000]
-    X_val, y_val = X[keep & in_val][:1000], y[keep & in_val][:1000]
+    X_train, y_train = X[keep & ~in_val][:1500], y[keep & ~in_val][:1500]
+    X_val, y_val = X[keep & in_val][:500], y[keep & in_val][:500]
     class_names = ["cat", "dog"]
 print(f"train {X_train.shape}, validation {X_val.shape}")
 

@@ -1,7 +1,7 @@
 """
-===================================
+=======================================
 The Gabor filter bank and its responses
-===================================
+=======================================
 
 A Gabor kernel is a complex sinusoid of frequency :math:`f` (cycles per
 pixel) and orientation :math:`\\theta` under a Gaussian envelope whose width

@@ -11,7 +11,7 @@ model: on CIFAR-10, a blue sky behind airplanes, a green background behind
 frogs, the two-headed horse.
 
 This example uses **CIFAR-10** when it is available in
-``$SKLEARN_GABOR_DATA`` (5,000 training images, to stay fast) and falls back
+``$SKLEARN_GABOR_DATA`` (3,000 training images, to stay fast) and falls back
 to scikit-learn's 8x8 digits otherwise.
 """
 
@@ -27,7 +27,7 @@ from sklearn_gabor.plotting import TemplatesDisplay
 
 try:
     cifar = fetch_cifar10(download_if_missing=False)
-    X, y = cifar.data[:5000] / 255.0, cifar.target[:5000]
+    X, y = cifar.data[:3000] / 255.0, cifar.target[:3000]
     image_shape, names, alpha = (32, 32, 3), list(cifar.target_names), 1.0
 except DatasetNotFoundError:
     from sklearn.datasets import load_digits

@@ -1,0 +1,93 @@
+"""Sphinx configuration of the sklearn-gabor documentation.
+
+Build with ``sphinx-build -W --keep-going -b html docs docs/_build/html``
+(after ``pip install -e ".[docs]"``). Nothing is fetched from the network:
+no intersphinx; MathJax is loaded by the browser only when the pages
+are viewed.
+"""
+
+import os
+import re
+import warnings
+from datetime import date
+
+import sklearn_gabor
+
+project = "sklearn-gabor"
+author = "the sklearn-gabor developers"
+copyright = f"{date.today().year}, {author}"
+version = release = sklearn_gabor.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+]
+
+templates_path = ["_templates"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+default_role = "literal"
+
+# -- autodoc / autosummary / numpydoc ---------------------------------------
+autosummary_generate = True
+autodoc_default_options = {"members": True, "inherited-members": False}
+autodoc_typehints = "none"
+numpydoc_show_class_members = False  # the class template lists the methods
+numpydoc_class_members_toctree = False
+numpydoc_validation_checks = set()
+
+# -- sphinx-gallery ----------------------------------------------------------
+os.environ.setdefault("MPLBACKEND", "Agg")
+warnings.filterwarnings("ignore", category=UserWarning, message="Matplotlib is currently using agg")
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",  # run only plot_*.py
+    "ignore_pattern": r"(__init__|/long_)",
+    "within_subsection_order": "FileNameSortKey",
+    "download_all_examples": False,
+    "remove_config_comments": True,
+    "show_memory": False,
+    "min_reported_time": 5,
+}
+
+# -- HTML --------------------------------------------------------------------
+html_theme = "pydata_sphinx_theme"
+html_title = f"sklearn-gabor {release}"
+html_static_path = ["_static"]
+html_theme_options = {
+    "navigation_with_keys": False,
+    "show_prev_next": False,
+    "secondary_sidebar_items": ["page-toc"],
+}
+html_show_sourcelink = False
+
+
+# -- docstring markup workarounds -------------------------------------------
+_PARAM_CONTINUATION = re.compile(r"^\s*[\w, ]+ : .*\\$")
+
+
+def _fix_docstring_markup(app, what, name, obj, options, lines):
+    """Repair two markup slips before numpydoc parses a docstring.
+
+    * A numpydoc type line continued with a trailing backslash inside a raw
+      docstring (``nonlinearity : {...}, \\``): the backslash stays in the
+      text, so the lines are joined here.
+    * ``(n_features_in_,)`` in a shape, which docutils reads as a reference to
+      an unknown hyperlink target ``n_features_in``: it is put in literals.
+    """
+    i = 0
+    while i < len(lines):
+        if _PARAM_CONTINUATION.match(lines[i]) and i + 1 < len(lines):
+            lines[i] = lines[i].rstrip()[:-1].rstrip() + " " + lines.pop(i + 1).strip()
+            continue
+        lines[i] = lines[i].replace("(n_features_in_,)", "(``n_features_in_``,)")
+        i += 1
+
+
+def setup(app):
+    # before numpydoc's own handler (priority 500)
+    app.connect("autodoc-process-docstring", _fix_docstring_markup, priority=100)

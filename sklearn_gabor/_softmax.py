@@ -34,8 +34,10 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._optim import _Schedule, make_optimizer
+from ._optim import MIN_LEARNING_RATE, _Schedule, make_optimizer
 from .exceptions import DivergenceError
+from .utils._atomic import restore_on_failure
+from .utils._persistence import _VersionedPickleMixin
 
 
 def _log_softmax(O):
@@ -53,6 +55,39 @@ def _softmax(O):
     """Row-wise ``softmax(O) = exp(o_t) / sum_k exp(o_k)``, computed stably."""
     with np.errstate(under="ignore"):
         return np.exp(_log_softmax(O))
+
+
+def _norm(*arrays):
+    """Euclidean norm of the concatenated arrays, without spurious overflow.
+
+    ``sqrt(sum a**2)`` overflows (float32 from about 1e19) although the
+    norm itself is representable; then the arrays are rescaled by their
+    largest magnitude first. Non-finite entries still give a non-finite norm.
+    """
+    norm = np.sqrt(sum(np.vdot(a, a) for a in arrays))
+    if np.isfinite(norm) or not all(np.all(np.isfinite(a)) for a in arrays):
+        return float(norm)
+    scale = max(float(np.max(np.abs(a), initial=0.0)) for a in arrays)
+    return scale * float(np.sqrt(sum(float(np.vdot(a / scale, a / scale)) for a in arrays)))
+
+
+def _scores_overflow(W, b, X):
+    """Whether ``X W^T + b`` has non-finite entries (the last step is unchecked).
+
+    A cheap bound ``max_t sum_j |W_tj| max|X| + max|b|`` rules overflow out in
+    the usual case; only when it does not are the scores computed.
+    """
+    x_max = max(abs(float(X.max())), abs(float(X.min())))
+    with np.errstate(over="ignore", invalid="ignore"):
+        bound = float(np.abs(W).sum(axis=1).max()) * x_max
+        if b is not None:
+            bound += float(np.abs(b).max())
+        if np.isfinite(bound) and bound < np.finfo(W.dtype).max / 4:
+            return False
+        O = safe_sparse_dot(X, W.T)
+        if b is not None:
+            O += b
+    return not np.all(np.isfinite(O))
 
 
 def _loss_grad(W, b, X, y_idx, sample_weight, alpha, fit_intercept=True):
@@ -106,7 +141,7 @@ def _loss_grad(W, b, X, y_idx, sample_weight, alpha, fit_intercept=True):
     return loss, grad_W, grad_b
 
 
-class GDSoftmaxClassifier(ClassifierMixin, BaseEstimator):
+class GDSoftmaxClassifier(ClassifierMixin, _VersionedPickleMixin, BaseEstimator):
     r"""Softmax (multinomial logistic) regression trained by gradient descent.
 
     A linear model with one hyperplane per class, ``o = W x + b``, turned into
@@ -359,6 +394,7 @@ class GDSoftmaxClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
+    @restore_on_failure
     def fit(self, X, y, sample_weight=None):
         """Fit the model by gradient descent.
 
@@ -382,6 +418,7 @@ class GDSoftmaxClassifier(ClassifierMixin, BaseEstimator):
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @restore_on_failure
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch of the solver on ``(X, y)``.
 
@@ -457,6 +494,12 @@ class GDSoftmaxClassifier(ClassifierMixin, BaseEstimator):
             )
         if self.class_weight is not None:
             cw = compute_class_weight(self.class_weight, classes=classes, y=y)
+            if not np.all(np.isfinite(cw) & (cw >= 0)):
+                raise ValueError(
+                    "class_weight values must be finite and >= 0 (a negative weight "
+                    "rewards misclassifying the class); got "
+                    f"{dict(zip(classes.tolist(), cw.tolist()))}."
+                )
             sample_weight = sample_weight * cw[y_idx].astype(X.dtype)
         present = np.bincount(y_idx, weights=sample_weight, minlength=n_classes) > 0
         if not incremental and present.sum() < 2:
@@ -464,7 +507,7 @@ class GDSoftmaxClassifier(ClassifierMixin, BaseEstimator):
                 "Only one class has a non-zero sample weight: at least 2 classes "
                 "must carry weight to fit a classifier."
             )
-        if sample_weight.sum() <= 0:
+        if not np.any(sample_weight > 0):
             raise ValueError("sample_weight sums to zero: there is nothing to fit.")
 
         dtype = X.dtype
@@ -508,10 +551,24 @@ class GDSoftmaxClassifier(ClassifierMixin, BaseEstimator):
             raise DivergenceError(
                 f"the parameters became non-finite; reduce learning_rate (={self.learning_rate})."
             )
+        if _scores_overflow(run.W, run.b if self.fit_intercept else None, X):
+            raise DivergenceError(
+                "the fitted parameters give non-finite class scores W x + b on the "
+                f"training data; reduce learning_rate (={self.learning_rate}) or "
+                "standardize X."
+            )
         self.classes_ = classes
         self._W, self._b, self._state = run.W, run.b, state
         self._set_public_attributes(run, reset)
-        if run.not_converged and not incremental:
+        if run.gave_up is not None:
+            warnings.warn(
+                f"{type(self).__name__}: the adaptive schedule stopped training because "
+                f"learning_rate fell below {MIN_LEARNING_RATE:g} {run.gave_up}; the model "
+                "is not converged. Standardize X (e.g. StandardScaler) or lower "
+                "learning_rate.",
+                ConvergenceWarning,
+            )
+        elif run.not_converged and not incremental:
             warnings.warn(
                 f"{type(self).__name__} reached max_iter={max_iter} epochs without "
                 "converging; increase max_iter or learning_rate, or standardize X.",
@@ -585,9 +642,22 @@ class GDSoftmaxClassifier(ClassifierMixin, BaseEstimator):
         )
 
     def _logits(self, X):
-        O = safe_sparse_dot(X, self._W.T.astype(X.dtype, copy=False))
-        if self.fit_intercept:
-            O += self._b.astype(X.dtype, copy=False)
+        with np.errstate(over="ignore", invalid="ignore"):
+            O = safe_sparse_dot(X, self._W.T.astype(X.dtype, copy=False))
+            if self.fit_intercept:
+                O += self._b.astype(X.dtype, copy=False)
+        return self._check_scores(O, X)
+
+    def _check_scores(self, O, X):
+        """Refuse class scores that overflowed: they would give NaN probabilities."""
+        if not np.all(np.isfinite(O)):
+            bad = int(np.sum(~np.all(np.isfinite(O.reshape(O.shape[0], -1)), axis=1)))
+            raise ValueError(
+                f"The class scores W x + b overflowed to inf or NaN for {bad} of "
+                f"{O.shape[0]} samples: X holds values too large for {X.dtype} "
+                f"arithmetic (max |X| = {abs(X).max():.3g}). Rescale X (e.g. "
+                "StandardScaler, as in training) or pass float64 X."
+            )
         return O
 
     def decision_function(self, X):
@@ -604,8 +674,10 @@ class GDSoftmaxClassifier(ClassifierMixin, BaseEstimator):
             (positive means ``classes_[1]``); otherwise the T scores.
         """
         X = self._check_predict_input(X)
-        scores = safe_sparse_dot(X, self.coef_.T.astype(X.dtype, copy=False))
-        scores += self.intercept_.astype(X.dtype, copy=False)
+        with np.errstate(over="ignore", invalid="ignore"):
+            scores = safe_sparse_dot(X, self.coef_.T.astype(X.dtype, copy=False))
+            scores += self.intercept_.astype(X.dtype, copy=False)
+        scores = self._check_scores(scores, X)
         return scores.ravel() if scores.shape[1] == 1 else scores
 
     def predict(self, X):
@@ -664,26 +736,43 @@ class _Run:
 
     def __init__(self, est, X, y_idx, sw, X_val, y_val, W, b, state, rng):
         self.est, self.X, self.y_idx = est, X, y_idx
-        self.sw = sw / sw.sum()  # weights summing to one: the 1/S of the mean
+        with np.errstate(over="ignore"):
+            total = sw.sum()
+        if not np.isfinite(total):  # huge weights: rescale before summing
+            sw = sw / sw.max()
+            total = sw.sum()
+        self.sw = sw / total  # weights summing to one: the 1/S of the mean
         self.X_val, self.y_val = X_val, y_val
         self.W, self.b = W, b
         self.state, self.rng = state, rng
         self.validation_scores = [] if X_val is not None else None
         self.best_val = (-np.inf, None)
         self.not_converged = False
+        # why the adaptive schedule gave up (its rate fell below 1e-6), or None
+        self.gave_up = None
 
     def _loss_grad(self, X, y_idx, sw):
         est = self.est
         with np.errstate(over="ignore", invalid="ignore"):
             return _loss_grad(self.W, self.b, X, y_idx, sw, est.alpha, est.fit_intercept)
 
-    def _diverged(self, epoch, loss):
+    def _diverged(self, epoch, loss, what="loss"):
         est = self.est
+        if self.state["schedule"].can_shrink:
+            # 'adaptive' only fails when it has no finite step to go back to
+            hint = (
+                "the values of X are too large for floating point (max |X| = "
+                f"{abs(self.X).max():.3g}): standardize X (e.g. StandardScaler)."
+            )
+        else:
+            hint = (
+                "Use a smaller learning_rate, standardize X, or set "
+                "learning_rate_schedule='adaptive'."
+            )
         return DivergenceError(
-            f"The loss became {loss} at epoch {epoch + 1} with learning_rate="
+            f"The {what} became {loss} at epoch {epoch + 1} with learning_rate="
             f"{est.learning_rate} (schedule={est.learning_rate_schedule!r}): "
-            "gradient descent diverged. Use a smaller learning_rate, standardize X, "
-            "or set learning_rate_schedule='adaptive'."
+            f"gradient descent diverged; {hint}"
         )
 
     def train(self, max_iter, incremental):
@@ -740,10 +829,16 @@ class _Run:
             self.W[...] = W
             self.b[...] = b
             if not schedule.shrink():
-                return loss, float(np.sqrt(np.vdot(gW, gW) + np.vdot(gb, gb))), True
-        grad_norm = float(np.sqrt(np.vdot(gW, gW) + np.vdot(gb, gb)))
+                grad_norm = _norm(gW, gb)
+                if grad_norm >= est.tol:
+                    self.gave_up = (
+                        f"after repeated loss increases, with the gradient norm "
+                        f"{grad_norm:.3g} still above tol={est.tol:g}"
+                    )
+                return loss, grad_norm, True
+        grad_norm = _norm(gW, gb)
         if not np.isfinite(grad_norm):
-            raise self._diverged(epoch, grad_norm)
+            raise self._diverged(epoch, grad_norm, what="gradient norm")
         if grad_norm < est.tol and not incremental:
             return loss, grad_norm, True
         if schedule.can_shrink:
@@ -773,7 +868,7 @@ class _Run:
                     raise self._diverged(epoch, loss)
                 self.W[...], self.b[...] = W0, b0
                 optimizer.reset()
-                return np.inf, not schedule.shrink()
+                return np.inf, self._shrink_after_overflow()
             total += mass * loss
             optimizer.step([self.W, self.b], [gW, gb], schedule.learning_rate)
         if not np.all(np.isfinite(self.W)):
@@ -781,7 +876,7 @@ class _Run:
                 raise self._diverged(epoch, np.nan)
             self.W[...], self.b[...] = W0, b0
             optimizer.reset()
-            return np.inf, not schedule.shrink()
+            return np.inf, self._shrink_after_overflow()
         loss = float(total)
         stop = False
         if self.validation_scores is None:
@@ -794,6 +889,13 @@ class _Run:
                 state["no_improvement"] = 0
                 stop = not (schedule.can_shrink and schedule.shrink())
         return loss, stop
+
+    def _shrink_after_overflow(self):
+        """Shrink the rate after a non-finite epoch; return whether to stop."""
+        if self.state["schedule"].shrink():
+            return False
+        self.gave_up = "after the loss or the parameters kept overflowing"
+        return True
 
     def _validate(self):
         """Record the validation accuracy; keep the best weights; return stop."""

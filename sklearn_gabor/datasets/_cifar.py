@@ -484,6 +484,14 @@ def _fetch(data_home):
     archive = data_home / ARCHIVE_NAME
     try:
         data_home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file in the way, read-only disk...: not the network
+        raise DatasetNotFoundError(
+            f"CIFAR-10 was not found in {_where(data_home)} and the folder "
+            f"{data_home} cannot be created to download it into "
+            f"({type(exc).__name__}: {exc.strerror or exc}); nothing was downloaded. "
+            f"{_HOWTO}"
+        ) from exc
+    try:
         # a complete, verified archive left by an earlier run is reused
         if not (archive.is_file() and _file_md5(archive) == CIFAR10_MD5):
             _download(CIFAR10_URL, archive, CIFAR10_MD5)
@@ -609,6 +617,17 @@ def fetch_cifar10(
         )
     selected = _check_classes(classes)
     data_home = get_gabor_data_home(data_home)
+    if data_home.exists() and not data_home.is_dir():
+        raise DatasetNotFoundError(
+            f"data_home {data_home} is a file, not a folder. {_HOWTO}"
+        )
+    blocker = data_home / FOLDER_NAME
+    if blocker.exists() and not blocker.is_dir():
+        raise CorruptDatasetError(
+            f"{blocker} is a file, but CIFAR-10 needs a folder there (the "
+            f"unpacked {FOLDER_NAME}/ of {ARCHIVE_NAME}). Remove or rename the file "
+            "and fetch CIFAR-10 again."
+        )
 
     folder = _find_folder(data_home)
     if folder is None:

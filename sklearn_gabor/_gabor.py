@@ -15,6 +15,8 @@ from sklearn.utils.validation import (
 )
 
 from ._kernels import gabor_bank
+from .utils._atomic import restore_on_failure
+from .utils._persistence import _VersionedPickleMixin
 
 __all__ = ["GaborTransformer"]
 
@@ -240,7 +242,7 @@ def _pool(maps, bounds_h, bounds_w, stats):
     return out
 
 
-class GaborTransformer(TransformerMixin, BaseEstimator):
+class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
     r"""Gabor filter-bank features of images stored as the rows of ``X``.
 
     Each row of ``X`` is an image flattened in C order from shape
@@ -432,7 +434,11 @@ class GaborTransformer(TransformerMixin, BaseEstimator):
         "resolution": [StrOptions({"auto", "full"})],
         "dtype": [StrOptions({"float32", "float64"}), None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "n_jobs": [Integral, None],
+        "n_jobs": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(Integral, None, -1, closed="right"),
+            None,
+        ],
     }
 
     def __init__(
@@ -569,6 +575,7 @@ class GaborTransformer(TransformerMixin, BaseEstimator):
 
     # -------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
+    @restore_on_failure
     def fit(self, X, y=None):
         """Validate the parameters and ``X`` and build the filter bank.
 
@@ -686,6 +693,14 @@ class GaborTransformer(TransformerMixin, BaseEstimator):
             np.copysign(np.log1p(np.abs(out)), out, out=out)
         elif self.compression == "sqrt":
             np.copysign(np.sqrt(np.abs(out)), out, out=out)
+        if not np.all(np.isfinite(out)):
+            raise ValueError(
+                f"The Gabor features overflowed to inf or NaN: X holds values up to "
+                f"{np.abs(X).max():.3g}, too large for {dtype} arithmetic "
+                f"(nonlinearity={self.nonlinearity!r}, pool_stats={self._stats}). "
+                "Rescale X (e.g. to [0, 1])"
+                + ("." if dtype == np.float64 else " or set dtype='float64'.")
+            )
         return out
 
     def _images(self, Xb, dtype):

@@ -38,23 +38,26 @@ FilterBankDisplay.from_estimator(gabor, part="modulus", cmap="viridis")
 # ---------------------
 # The complex response ``r = image * g`` is a true convolution; we compute it
 # here with :func:`scipy.ndimage.convolve` on the real and imaginary parts and
-# show its modulus ``|r|``. A grating lights up the filter that matches its
-# orientation and frequency; the transformer then averages each map over a
+# show its modulus ``|r|``, on one colour scale for all maps. A grating lights
+# up the filter that matches its orientation and frequency; the transformer then averages each map over a
 # grid of cells (``pool_grid``) to get its features.
 X, y = make_gratings(n_samples=1, image_shape=(32, 32), n_classes=4, noise=0.05,
                      random_state=1)
 image = X[0].reshape(32, 32)
+
+moduli = [
+    np.abs(ndimage.convolve(image, k.real, mode="reflect")
+           + 1j * ndimage.convolve(image, k.imag, mode="reflect"))
+    for k in gabor.kernels_
+]
+vmax = max(m.max() for m in moduli)  # one colour scale for all the maps
 
 fig, axes = plt.subplots(3, 5, figsize=(9, 5.6))
 for row in range(3):
     axes[row, 0].imshow(image, cmap="gray")
     axes[row, 0].set_ylabel(f"f={gabor.kernel_params_[4 * row]['frequency']:g}")
     for col in range(4):
-        k = gabor.kernels_[4 * row + col]
-        r = ndimage.convolve(image, k.real, mode="reflect") + 1j * ndimage.convolve(
-            image, k.imag, mode="reflect"
-        )
-        axes[row, col + 1].imshow(np.abs(r), cmap="magma")
+        axes[row, col + 1].imshow(moduli[4 * row + col], cmap="magma", vmin=0, vmax=vmax)
         if row == 0:
             axes[row, col + 1].set_title(f"θ={np.degrees(gabor.kernel_params_[col]['theta']):g}°")
 for ax in axes.flat:

@@ -53,9 +53,11 @@ ax.set_title("Solvers (60 epochs)")
 # %%
 # Schedules
 # ---------
-# With a learning rate that is too large for full-batch gradient descent,
-# 'constant' zig-zags, 'invscaling' calms down as the rate shrinks and
-# 'adaptive' undoes the bad steps and divides the rate until the loss goes down.
+# With a learning rate that is too large for full-batch gradient descent, the
+# first steps overshoot and the loss jumps up. 'constant' keeps the large rate
+# and zig-zags on; 'invscaling' shrinks the rate every epoch, which calms the
+# steps but also slows progress; 'adaptive' undoes each step that increased
+# the loss and divides the rate by 5, and gets lowest.
 fig, ax = plt.subplots(figsize=(6, 4))
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)

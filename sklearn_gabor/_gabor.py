@@ -242,6 +242,42 @@ def _pool(maps, bounds_h, bounds_w, stats):
     return out
 
 
+def _filtered(img, plan, index_maps, mode, shape, n_jobs):
+    """Complex responses of channel-first images ``(B, C, H, W)`` to a bank.
+
+    Yields ``(group, filters, resp)`` per chunk of filters, ``resp`` of shape
+    ``(B, C, len(filters), H // sh, W // sw)`` for the group's stride.
+    """
+    B, C = img.shape[:2]
+    H, W = shape
+    index_h, index_w = index_maps
+    buf = img[:, :, np.maximum(index_h, 0)[:, None], np.maximum(index_w, 0)[None, :]]
+    if mode == "constant":
+        buf[:, :, index_h < 0, :] = 0
+        buf[:, :, :, index_w < 0] = 0
+    spec = scipy.fft.fft2(buf, axes=(-2, -1), workers=n_jobs)
+    del buf
+    itemsize = np.dtype(spec.dtype).itemsize
+    for group in plan:
+        sh, sw = group["stride"]
+        Hc, Wc = H // sh, W // sw
+        kern = group["kernels"]
+        filters = group["filters"]
+        per_filter = B * C * kern.shape[1] * kern.shape[2] * itemsize
+        chunk = max(1, _CHUNK_BYTES // per_filter)
+        for f0 in range(0, len(filters), chunk):
+            f1 = min(f0 + chunk, len(filters))
+            if group["full"]:
+                resp = spec[:, :, None] * kern[None, None, f0:f1]
+            else:
+                wh = group["win_h"][f0:f1, :, None]
+                ww = group["win_w"][f0:f1, None, :]
+                resp = spec[:, :, wh, ww]
+                resp *= kern[None, None, f0:f1]
+            resp = scipy.fft.ifft2(resp, axes=(-2, -1), overwrite_x=True, workers=n_jobs)
+            yield group, filters[f0:f1], resp[..., :Hc, :Wc]
+
+
 class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
     r"""Gabor filter-bank features of images stored as the rows of ``X``.
 
@@ -353,6 +389,23 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
         coarse sampling biases by a few percent, and the other
         nonlinearities always use full resolution; ``strides_`` shows what
         was used.
+    order : {1, 2}, default=1
+        2 appends second-order (cascade) features, as a scattering transform
+        does: every first-order modulus map ``U = |I_c * g_1|`` (computed at
+        full resolution, with the same ``mode``) is filtered again by every
+        kernel ``g_2`` of the bank with a lower frequency and its modulus is
+        pooled like the first-order maps (same grid, statistics and
+        compression):
+
+        .. math::
+
+            S_2[c, g_1, g_2] = \operatorname{pool}\big(\,\big|\,|I_c * g_1|
+                * g_2\big|\,\big), \qquad f(g_2) < f(g_1).
+
+        The first-order features (with ``nonlinearity``) come first, then
+        the pairs listed in ``cascade_pairs_``. With F frequencies and L
+        orientations there are ``L^2 F (F - 1) / 2`` pairs per channel, so
+        the cost grows about tenfold for the default bank.
     dtype : {'float32', 'float64'} or None, default='float32'
         Output dtype; ``None`` keeps float64 input as float64 and gives
         float32 otherwise. Float32 output is computed in complex64.
@@ -374,6 +427,10 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
         The ``(H, W, C)`` image shape used.
     pool_grid_ : tuple of int
         The pooling grid used (``pool_grid`` clipped to the image size).
+    cascade_pairs_ : list of tuple of int
+        For ``order=2``, the ``(i, j)`` indices into ``kernels_`` of each
+        second-order path ``|I * g_i| * g_j``, in output order; empty for
+        ``order=1``.
     channel_names_ : list of str
         Names of the filtered channels.
     fft_shape_ : tuple of int
@@ -432,6 +489,7 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
         "compression": [StrOptions({"none", "log1p", "sqrt"})],
         "contrast_normalization": ["boolean"],
         "resolution": [StrOptions({"auto", "full"})],
+        "order": [Interval(Integral, 1, 2, closed="both")],
         "dtype": [StrOptions({"float32", "float64"}), None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [
@@ -461,6 +519,7 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
         compression="none",
         contrast_normalization=False,
         resolution="auto",
+        order=1,
         dtype="float32",
         batch_size=256,
         n_jobs=None,
@@ -482,6 +541,7 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
         self.compression = compression
         self.contrast_normalization = contrast_normalization
         self.resolution = resolution
+        self.order = order
         self.dtype = dtype
         self.batch_size = batch_size
         self.n_jobs = n_jobs
@@ -631,10 +691,31 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
             self.resolution == "auto"
             and self.nonlinearity in ("modulus", "squared")
             and stats == ("mean",)
+            and self.order == 1  # the cascade needs full-resolution maps
         )
         fft_shape, index_maps, strides, plan = _build_plan(
             kernels, (H, W), self.mode, bounds_h, bounds_w, reduced
         )
+        cascade, pairs = None, []
+        if self.order == 2:
+            reduced2 = self.resolution == "auto" and stats == ("mean",)
+            kfreq = np.array([prm["frequency"] for prm in params])
+            cascade, offset = [], 0
+            for f1 in np.unique(kfreq):
+                second = np.flatnonzero(kfreq < f1)
+                if second.size == 0:
+                    continue
+                first = np.flatnonzero(kfreq == f1)
+                _, maps2, _, plan2 = _build_plan(
+                    [kernels[j] for j in second], (H, W), self.mode,
+                    bounds_h, bounds_w, reduced2,
+                )
+                cascade.append(
+                    {"first": first, "n_second": second.size, "offset": offset,
+                     "index_maps": maps2, "plan": plan2}
+                )
+                pairs += [(i, j) for i in first for j in second]
+                offset += first.size * second.size
 
         self.kernels_ = kernels
         self.kernel_params_ = params
@@ -648,6 +729,8 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
         self._color = color_matrix
         self._index_maps = index_maps
         self._plan = plan
+        self._cascade = cascade
+        self.cascade_pairs_ = pairs
         return self
 
     # -------------------------------------------------------------- transform
@@ -683,12 +766,23 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
         n_chan = len(self.channel_names_)
         n_stats = len(self._stats)
         n = X.shape[0]
-        out = np.empty((n, n_filters * n_parts * n_chan * gh * gw * n_stats), dtype)
-        view = out.reshape(n, n_filters, n_parts, n_chan, gh, gw, n_stats)
+        n_first = n_filters * n_parts * n_chan * gh * gw * n_stats
+        n_pairs = len(self.cascade_pairs_)
+        out = np.empty((n, n_first + n_pairs * n_chan * gh * gw * n_stats), dtype)
+        view = out[:, :n_first].reshape(n, n_filters, n_parts, n_chan, gh, gw, n_stats)
+        view2 = out[:, n_first:].reshape(n, n_pairs, n_chan, gh, gw, n_stats)
         plan = [dict(g, kernels=g["kernels"].astype(cdtype)) for g in self._plan]
+        if self._cascade is not None:
+            plan = (plan, [
+                dict(step, plan=[dict(g, kernels=g["kernels"].astype(cdtype))
+                                 for g in step["plan"]])
+                for step in self._cascade
+            ])
         for start in range(0, n, self.batch_size):
             stop = min(start + self.batch_size, n)
-            self._transform_batch(X[start:stop], view[start:stop], plan, dtype)
+            self._transform_batch(
+                X[start:stop], (view[start:stop], view2[start:stop]), plan, dtype
+            )
         if self.compression == "log1p":
             np.copysign(np.log1p(np.abs(out)), out, out=out)
         elif self.compression == "sqrt":
@@ -726,39 +820,39 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
     def _transform_batch(self, Xb, out, plan, dtype):
         img = self._images(Xb, dtype)
         B, C = img.shape[:2]
-        index_h, index_w = self._index_maps
-        buf = img[:, :, np.maximum(index_h, 0)[:, None], np.maximum(index_w, 0)[None, :]]
-        if self.mode == "constant":
-            buf[:, :, index_h < 0, :] = 0
-            buf[:, :, :, index_w < 0] = 0
-        spec = scipy.fft.fft2(buf, axes=(-2, -1), workers=self.n_jobs)
-        del buf
-        bounds_h, bounds_w = self._bounds
         H, W, _ = self.image_shape_
-        itemsize = np.dtype(spec.dtype).itemsize
-        for group in plan:
+        bounds_h, bounds_w = self._bounds
+        cascade = None
+        if self._cascade is not None:
+            plan, cascade = plan
+            # first-order modulus maps at full resolution, input of the cascade
+            U = np.empty((B, C, len(self.kernels_), H, W), dtype)
+        for group, filters, resp in _filtered(
+            img, plan, self._index_maps, self.mode, (H, W), self.n_jobs
+        ):
             sh, sw = group["stride"]
-            Hc, Wc = H // sh, W // sw
             bh, bw = bounds_h // sh, bounds_w // sw
-            kern = group["kernels"]
-            filters = group["filters"]
-            per_filter = B * C * kern.shape[1] * kern.shape[2] * itemsize
-            chunk = max(1, _CHUNK_BYTES // per_filter)
-            for f0 in range(0, len(filters), chunk):
-                f1 = min(f0 + chunk, len(filters))
-                if group["full"]:
-                    resp = spec[:, :, None] * kern[None, None, f0:f1]
-                else:
-                    wh = group["win_h"][f0:f1, :, None]
-                    ww = group["win_w"][f0:f1, None, :]
-                    resp = spec[:, :, wh, ww]
-                    resp *= kern[None, None, f0:f1]
-                resp = scipy.fft.ifft2(
-                    resp, axes=(-2, -1), overwrite_x=True, workers=self.n_jobs
-                )[..., :Hc, :Wc]
-                for p, maps in enumerate(self._nonlinear(resp)):
-                    pooled = _pool(maps, bh, bw, self._stats)  # (B, C, F, gh, gw, S)
-                    out[:, filters[f0:f1], p] = pooled.transpose(0, 2, 1, 3, 4, 5)
+            for p, maps in enumerate(self._nonlinear(resp)):
+                pooled = _pool(maps, bh, bw, self._stats)  # (B, C, F, gh, gw, S)
+                out[0][:, filters, p] = pooled.transpose(0, 2, 1, 3, 4, 5)
+            if cascade is not None:
+                U[:, :, filters] = np.abs(resp)
+        if cascade is None:
+            return
+        del img
+        for step in cascade:
+            first = step["first"]
+            n1, n2 = len(first), step["n_second"]
+            src = U[:, :, first].reshape(B, C * n1, H, W)
+            for group, filters, resp in _filtered(
+                src, step["plan"], step["index_maps"], self.mode, (H, W), self.n_jobs
+            ):
+                sh, sw = group["stride"]
+                pooled = _pool(np.abs(resp), bounds_h // sh, bounds_w // sw, self._stats)
+                pooled = pooled.reshape((B, C, n1) + pooled.shape[2:])
+                for a in range(n1):  # pair (first[a], second[f]) at offset + a n2 + f
+                    cols = step["offset"] + a * n2 + filters
+                    out[1][:, cols] = pooled[:, :, a].transpose(0, 2, 1, 3, 4, 5)
 
     def _nonlinear(self, resp):
         nl = self.nonlinearity
@@ -778,7 +872,9 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
 
         Each name is ``f{frequency}_theta{degrees}[_{part}]_{channel}_cell{row}-{col}_{stat}``,
         e.g. ``'f0.1_theta22.5_ch2_cell0-3_mean'``; ``part`` ('re+' or 'im+')
-        appears only for ``nonlinearity='rectified'``.
+        appears only for ``nonlinearity='rectified'``. Second-order paths
+        (``order=2``) are named
+        ``f{f1}_theta{deg1}_f{f2}_theta{deg2}_{channel}_cell{row}-{col}_{stat}``.
 
         Parameters
         ----------
@@ -804,6 +900,16 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
                         for b in range(gw):
                             for stat in self._stats:
                                 names.append(f"{head}{p}_{ch}_cell{a}-{b}_{stat}")
+        for i, j in self.cascade_pairs_:
+            head = "_".join(
+                f"f{prm['frequency']:.4g}_theta{np.degrees(prm['theta']):.4g}"
+                for prm in (self.kernel_params_[i], self.kernel_params_[j])
+            )
+            for ch in self.channel_names_:
+                for a in range(gh):
+                    for b in range(gw):
+                        for stat in self._stats:
+                            names.append(f"{head}_{ch}_cell{a}-{b}_{stat}")
         return np.asarray(names, dtype=object)
 
     def __sklearn_tags__(self):

@@ -1,0 +1,86 @@
+"""Tests of the GaborTransformer options added for accuracy (issue 6):
+the second-order cascade (``order=2``), against explicit ``scipy.ndimage``
+references."""
+
+import numpy as np
+import pytest
+from scipy import ndimage as ndi
+
+from sklearn_gabor import GaborTransformer
+
+RNG = np.random.RandomState(42)
+
+
+def _conv(img, kernel, mode):
+    return ndi.convolve(img, kernel.real, mode=mode) + 1j * ndi.convolve(
+        img, kernel.imag, mode=mode
+    )
+
+
+@pytest.mark.parametrize("mode", ["wrap", "reflect", "constant"])
+def test_cascade_equals_ndimage_reference(mode):
+    """order=2 features equal pooled | |I * g1| * g2 | computed with ndimage."""
+    H, W, C = 12, 10, 2
+    X = RNG.rand(2, H * W * C)
+    gt = GaborTransformer(
+        (H, W, C),
+        frequencies=(0.15, 0.3),
+        n_orientations=2,
+        mode=mode,
+        order=2,
+        pool_grid=(2, 2),
+        pool_stats=("mean", "max"),
+        resolution="full",
+        dtype="float64",
+    ).fit(X)
+    F = gt.transform(X)
+    k = gt.kernels_
+    # frequency-major bank: kernels 0, 1 at 0.15, kernels 2, 3 at 0.3
+    assert gt.cascade_pairs_ == [(2, 0), (2, 1), (3, 0), (3, 1)]
+    n1 = len(k) * C * 4 * 2
+    assert F.shape == (2, n1 + len(gt.cascade_pairs_) * C * 4 * 2)
+    assert len(gt.get_feature_names_out()) == F.shape[1]
+    assert gt.get_feature_names_out()[n1] == "f0.3_theta0_f0.15_theta0_ch0_cell0-0_mean"
+    second = F[:, n1:].reshape(2, len(gt.cascade_pairs_), C, 2, 2, 2)
+    first = F[:, :n1].reshape(2, len(k), 1, C, 2, 2, 2)
+    for n in range(2):
+        img = X[n].reshape(H, W, C)
+        for c in range(C):
+            for p, (i, j) in enumerate(gt.cascade_pairs_):
+                u = np.abs(_conv(img[:, :, c], k[i], mode))
+                v = np.abs(_conv(u, k[j], mode))
+                for a in range(2):
+                    for b in range(2):
+                        cell = v[a * 6 : (a + 1) * 6, b * 5 : (b + 1) * 5]
+                        np.testing.assert_allclose(second[n, p, c, a, b, 0], cell.mean(), atol=1e-12)
+                        np.testing.assert_allclose(second[n, p, c, a, b, 1], cell.max(), atol=1e-12)
+            # the first-order block is unchanged by order=2
+            u = np.abs(_conv(img[:, :, c], k[3], mode))
+            np.testing.assert_allclose(first[n, 3, 0, c, 1, 0, 0], u[6:, :5].mean(), atol=1e-12)
+
+
+def test_cascade_reduced_resolution_close_to_full():
+    """resolution='auto' (coarse second layer, mean pooling) agrees with 'full'."""
+    X = RNG.randint(0, 256, size=(3, 16 * 16 * 3)).astype(np.uint8)
+    kw = dict(frequencies=(0.1, 0.2, 0.4), n_orientations=4, order=2, mode="wrap",
+              pool_grid=(2, 2), dtype="float64")
+    full = GaborTransformer((16, 16, 3), resolution="full", **kw).fit_transform(X)
+    auto = GaborTransformer((16, 16, 3), resolution="auto", **kw).fit_transform(X)
+    assert np.linalg.norm(auto - full) <= 1e-2 * np.linalg.norm(full)
+
+
+def test_order_one_has_no_pairs_and_same_features():
+    X = RNG.rand(2, 8 * 8)
+    a = GaborTransformer((8, 8), frequencies=(0.2,), order=1).fit(X)
+    b = GaborTransformer((8, 8), frequencies=(0.2,)).fit(X)
+    assert a.cascade_pairs_ == []
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+    # a single frequency has no lower frequency to cascade into
+    c = GaborTransformer((8, 8), frequencies=(0.2,), order=2).fit(X)
+    assert c.cascade_pairs_ == [] and c.transform(X).shape == a.transform(X).shape
+
+
+@pytest.mark.parametrize("order", [0, 3, 1.5, "2"])
+def test_order_is_validated(order):
+    with pytest.raises(ValueError, match="order"):
+        GaborTransformer((8, 8), order=order).fit(RNG.rand(2, 64))

@@ -279,7 +279,7 @@ class GDSoftmaxClassifier(ClassifierMixin, _VersionedPickleMixin, BaseEstimator)
         Best validation accuracy (``early_stopping=True`` only).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also

@@ -135,10 +135,8 @@ def test_incremental_training_on_chunks(client, gratings):
     gabor = _gabor().fit(X[:1])
     dF = _blockwise_transform(gabor, dX)
     scaler = dask_ml_preprocessing.StandardScaler().fit(dF)
-    dS = dF.map_blocks(scaler.transform, dtype=dF.dtype)
-    dS_test = _blockwise_transform(gabor, dX_test).map_blocks(
-        scaler.transform, dtype=dF.dtype
-    )
+    dS = scaler.transform(dF)
+    dS_test = scaler.transform(_blockwise_transform(gabor, dX_test))
 
     params = dict(solver="sgd", learning_rate=0.05, random_state=0)
     n_epochs = 3

@@ -58,6 +58,10 @@ def _check_positive(value, name):
         raise ValueError(f"{name} must be a finite number > 0; got {value!r}.")
 
 
+#: largest kernel (in pixels) gabor_kernel builds; a larger one is a parameter mistake
+MAX_KERNEL_PIXELS = 4096 * 4096
+
+
 def gabor_kernel(
     frequency,
     theta=0.0,
@@ -132,6 +136,13 @@ def gabor_kernel(
     st = math.sin(theta)
     x0 = math.ceil(max(abs(n_stds * sigma_x * ct), abs(n_stds * sigma_y * st), 1))
     y0 = math.ceil(max(abs(n_stds * sigma_y * ct), abs(n_stds * sigma_x * st), 1))
+    if (2 * y0 + 1) * (2 * x0 + 1) > MAX_KERNEL_PIXELS:
+        raise ValueError(
+            f"The Gabor kernel for frequency={frequency!r}, bandwidth={bandwidth!r}, "
+            f"n_stds={n_stds!r} would have {2 * y0 + 1} x {2 * x0 + 1} pixels "
+            f"(sigma_x={sigma_x:.4g}, sigma_y={sigma_y:.4g}), more than the "
+            f"{MAX_KERNEL_PIXELS:,} allowed: raise frequency or bandwidth, or lower n_stds."
+        )
     y, x = np.meshgrid(
         np.arange(-y0, y0 + 1), np.arange(-x0, x0 + 1), indexing="ij", sparse=True
     )

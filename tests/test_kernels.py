@@ -77,3 +77,12 @@ def test_gabor_bank_order_and_params():
         gabor_bank(0.2, 0)
     with pytest.raises(ValueError, match="thetas"):
         gabor_bank(0.2, thetas=[np.nan])
+
+
+@pytest.mark.parametrize(
+    "kwargs", [dict(frequency=1e-9), dict(frequency=0.1, bandwidth=1e-6), dict(frequency=0.1, n_stds=1e6)]
+)
+def test_huge_kernel_is_a_clear_error(kwargs):
+    """Parameters that imply an absurd kernel size fail before allocating it."""
+    with pytest.raises(ValueError, match=r"would have \d+ x \d+ pixels .* raise frequency or bandwidth"):
+        gabor_kernel(**kwargs)

@@ -44,9 +44,16 @@ class _Schedule:
         return self.kind == "adaptive"
 
     def shrink(self):
-        """Divide the rate by 5; return False when it is too small to go on."""
+        """Divide the rate by 5; return False when it is too small to go on.
+
+        The rate never goes below ``MIN_LEARNING_RATE``: once a division would
+        take it there, it is kept and training stops (``fit``), or carries on
+        at that rate (repeated ``partial_fit`` calls).
+        """
+        if self.learning_rate / ADAPTIVE_FACTOR < MIN_LEARNING_RATE:
+            return False
         self.learning_rate /= ADAPTIVE_FACTOR
-        return self.learning_rate >= MIN_LEARNING_RATE
+        return True
 
 
 class _GDOptimizer:

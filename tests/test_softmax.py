@@ -393,3 +393,13 @@ def test_failed_partial_fit_leaves_model_untouched():
 def test_clone_keeps_params():
     clf = GDSoftmaxClassifier(learning_rate=0.3, solver="adam")
     assert clone(clf).get_params() == clf.get_params()
+
+
+def test_adaptive_rate_has_a_floor_under_partial_fit():
+    """Repeated partial_fit calls never push the adaptive rate below 1e-6."""
+    X, y = _data(3)
+    clf = GDSoftmaxClassifier(solver="sgd", learning_rate=1e-5, n_iter_no_change=1, tol=10.0)
+    for _ in range(12):
+        clf.partial_fit(X, y, classes=[0, 1, 2])
+    assert clf._state["schedule"].learning_rate >= 1e-6
+    assert np.all(np.isfinite(clf.coef_))

@@ -19,12 +19,9 @@ Run: ``SKLEARN_GABOR_DATA=/path/to/folder python benchmarks/bench_transform.py``
 """
 
 import argparse
-import os
-import pickle
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import scipy.fft
@@ -37,39 +34,15 @@ GRID = (4, 4)
 
 def load_cifar(n):
     """First ``n`` CIFAR-10 training images as uint8 rows (n, 3072), HWC order."""
-    root = os.environ.get("SKLEARN_GABOR_DATA")
-    folder = Path(root) / "cifar-10-batches-py" if root else None
-    if folder is not None and folder.is_dir():
-        chunks, have = [], 0
-        for i in range(1, 6):
-            with open(folder / f"data_batch_{i}", "rb") as f:
-                data = pickle.load(f, encoding="bytes")[b"data"]
-            chunks.append(data)
-            have += len(data)
-            if have >= n:
-                break
-        data = np.concatenate(chunks)[:n]
-    else:
-        try:
-            from sklearn_gabor.datasets import fetch_cifar10
+    from sklearn_gabor.datasets import fetch_cifar10
 
-            bunch = fetch_cifar10(download_if_missing=False)
-            data = np.asarray(bunch.data)[:n]
-            if data.shape[1:] != (3072,):
-                data = data.reshape(len(data), -1)
-            return np.ascontiguousarray(data, dtype=np.uint8)
-        except Exception as exc:  # noqa: BLE001
-            sys.exit(
-                "bench_transform: CIFAR-10 not found. Set SKLEARN_GABOR_DATA to the "
-                "folder that contains cifar-10-batches-py/ "
-                f"(got {root!r}; fetch_cifar10 fallback failed: {exc})."
-            )
+    try:
+        data = fetch_cifar10(download_if_missing=False).data
+    except OSError as exc:
+        sys.exit(f"bench_transform: {exc}")
     if len(data) < n:
         sys.exit(f"bench_transform: only {len(data)} CIFAR images, {n} requested.")
-    # R, G, B planes -> (n, 32, 32, 3) -> rows
-    return np.ascontiguousarray(
-        data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).reshape(len(data), -1)
-    )
+    return np.ascontiguousarray(data[:n])
 
 
 def make_transformer(n_jobs=None):

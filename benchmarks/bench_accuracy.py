@@ -32,23 +32,63 @@ import numpy as np
 
 
 def recipe_transformer(n_jobs=None):
-    """The documented feature extractor (the defaults for 32 x 32 x 3 images)."""
+    """The documented feature extractor: two fixed Gabor banks side by side.
+
+    * ``color``: first order, ``|I * g|`` of the opponent channels (luminance,
+      red-green, yellow-blue) of the contrast-normalized image, 4 frequencies x
+      8 orientations, 4 x 4 mean pooling, square root (1,536 features);
+    * ``cascade``: first and second order, ``| |I * g1| * g2 |`` with
+      ``f2 < f1``, of the luminance, 3 frequencies x 8 orientations
+      (384 + 3,072 features).
+
+    ``n_jobs`` runs the two banks in parallel processes.
+    """
+    from sklearn.pipeline import FeatureUnion
+
     from sklearn_gabor import GaborTransformer
 
-    return GaborTransformer(image_shape=(32, 32, 3), n_jobs=n_jobs, **RECIPE_GABOR)
+    return FeatureUnion(
+        [(name, GaborTransformer(image_shape=(32, 32, 3), **params))
+         for name, params in RECIPE_GABOR],
+        n_jobs=n_jobs,
+    )
 
 
 def recipe_classifier(n_classes, random_state=0):
-    """The documented linear classifier (minibatch Adam, fixed number of epochs)."""
+    """The documented linear classifier (minibatch Adam, a fixed number of epochs).
+
+    ``alpha`` was chosen on the validation batch: stronger for the small binary
+    problem (8,000 training images) than for the 10 classes (40,000).
+    """
     from sklearn_gabor import GDSoftmaxClassifier
 
-    return GDSoftmaxClassifier(random_state=random_state, **RECIPE_SOFTMAX)
+    alpha = RECIPE_ALPHA[2 if n_classes == 2 else 10]
+    return GDSoftmaxClassifier(alpha=alpha, random_state=random_state, **RECIPE_SOFTMAX)
 
 
 # The documented recipe; docs/accuracy.rst explains every choice.
-RECIPE_GABOR = dict(compression="log1p")
-RECIPE_SOFTMAX = dict(solver="adam", learning_rate=1e-3, alpha=1e-2, batch_size=512,
-                      max_iter=30, tol=0.0, learning_rate_schedule="constant")
+_COMMON = dict(
+    n_orientations=8,
+    nonlinearity="modulus",
+    mode="wrap",
+    pool_grid=(4, 4),
+    pool_stats=("mean",),
+    compression="sqrt",
+    contrast_normalization=True,
+)
+RECIPE_GABOR = [
+    ("color", dict(_COMMON, frequencies=(0.05, 0.1, 0.2, 0.4), color="opponent")),
+    ("cascade", dict(_COMMON, frequencies=(0.1, 0.2, 0.4), color="gray", order=2)),
+]
+RECIPE_SOFTMAX = dict(
+    solver="adam",
+    learning_rate=1e-3,
+    learning_rate_schedule="invscaling",
+    batch_size=1024,
+    max_iter=40,
+    tol=0.0,
+)
+RECIPE_ALPHA = {2: 0.3, 10: 0.03}
 
 
 def load(task, eval_split):
@@ -73,7 +113,7 @@ def main(argv=None):
     parser.add_argument("--n-train", type=int, default=None,
                         help="use only the first N training images (default: all)")
     parser.add_argument("--n-jobs", type=int, default=None,
-                        help="FFT threads of the transformer (default 1)")
+                        help="processes for the two Gabor banks (default 1; -1: all cores)")
     parser.add_argument("--compare-lr", action="store_true",
                         help="also fit LogisticRegression with the equivalent C")
     args = parser.parse_args(argv)
@@ -117,7 +157,7 @@ def main(argv=None):
     if args.compare_lr:
         from sklearn.linear_model import LogisticRegression
 
-        alpha = RECIPE_SOFTMAX["alpha"]
+        alpha = clf.alpha
         # our loss: mean cross-entropy + alpha / 2 ||W||^2; the binary
         # LogisticRegression has one weight vector w = w_1 - w_0 (||W||^2 = ||w||^2 / 2)
         C = (2.0 if n_classes == 2 else 1.0) / (alpha * len(ytr))

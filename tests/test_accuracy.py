@@ -10,10 +10,12 @@ import os
 import pickle
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
@@ -115,8 +117,10 @@ def test_bench_last_line(tmp_path, monkeypatch, capsys, task, eval_split, n_trai
 @needs_cifar
 def test_recipe_accuracy_floor_cats_vs_dogs():
     """Reduced setting: 2,000 training cats/dogs from batches 1-4, validated on
-    the cats/dogs of data_batch_5. Raw pixels + the same linear model reach
-    about 59% here; the Gabor recipe must stay well above that."""
+    the 2,041 cats/dogs of data_batch_5. Measured: the recipe 73.2%, the
+    same features with LogisticRegression 72.7%, raw pixels with
+    LogisticRegression 58.8-59.3%. A regression in the features (e.g. losing
+    the cascade or the opponent channels, worth 2-3 points) trips the floor."""
     bench = _bench()
     data = fetch_cifar10(data_home=_data_home(), classes=("cat", "dog"),
                          download_if_missing=False)
@@ -128,7 +132,9 @@ def test_recipe_accuracy_floor_cats_vs_dogs():
     Ftr, Fva = gabor.fit_transform(Xtr), gabor.transform(Xva)
     scaler = StandardScaler().fit(Ftr)
     Ftr, Fva = scaler.transform(Ftr), scaler.transform(Fva)
-    clf = bench.recipe_classifier(n_classes=2).fit(Ftr, ytr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # fixed epoch count
+        clf = bench.recipe_classifier(n_classes=2).fit(Ftr, ytr)
     acc = clf.score(Fva, yva)
 
     # raw-pixel baseline, same split and model family
@@ -138,12 +144,12 @@ def test_recipe_accuracy_floor_cats_vs_dogs():
 
     assert acc_raw < 0.64, acc_raw  # sanity of the split
     assert acc >= ACC_FLOOR, (acc, acc_raw)
-    assert acc >= acc_raw + 0.08, (acc, acc_raw)
+    assert acc >= acc_raw + 0.10, (acc, acc_raw)
 
     # the classifier solves the same problem as LogisticRegression
-    alpha = bench.RECIPE_SOFTMAX["alpha"]
+    alpha = clf.alpha
     lr = LogisticRegression(C=2.0 / (alpha * len(ytr)), max_iter=500).fit(Ftr, ytr)
     assert abs(acc - lr.score(Fva, yva)) <= 0.015
 
 
-ACC_FLOOR = 0.68
+ACC_FLOOR = 0.71

@@ -7,7 +7,6 @@ are viewed.
 """
 
 import os
-import re
 import warnings
 from datetime import date
 
@@ -64,30 +63,3 @@ html_theme_options = {
     "secondary_sidebar_items": ["page-toc"],
 }
 html_show_sourcelink = False
-
-
-# -- docstring markup workarounds -------------------------------------------
-_PARAM_CONTINUATION = re.compile(r"^\s*[\w, ]+ : .*\\$")
-
-
-def _fix_docstring_markup(app, what, name, obj, options, lines):
-    """Repair two markup slips before numpydoc parses a docstring.
-
-    * A numpydoc type line continued with a trailing backslash inside a raw
-      docstring (``nonlinearity : {...}, \\``): the backslash stays in the
-      text, so the lines are joined here.
-    * ``(n_features_in_,)`` in a shape, which docutils reads as a reference to
-      an unknown hyperlink target ``n_features_in``: it is put in literals.
-    """
-    i = 0
-    while i < len(lines):
-        if _PARAM_CONTINUATION.match(lines[i]) and i + 1 < len(lines):
-            lines[i] = lines[i].rstrip()[:-1].rstrip() + " " + lines.pop(i + 1).strip()
-            continue
-        lines[i] = lines[i].replace("(n_features_in_,)", "(``n_features_in_``,)")
-        i += 1
-
-
-def setup(app):
-    # before numpydoc's own handler (priority 500)
-    app.connect("autodoc-process-docstring", _fix_docstring_markup, priority=100)

@@ -341,8 +341,7 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
         Kernel half-size in standard deviations (as in scikit-image).
     offset : float, default=0.0
         Phase offset of the harmonic in radians.
-    nonlinearity : {'modulus', 'real', 'imag', 'rectified', 'squared'}, \
-            default='modulus'
+    nonlinearity : {'modulus', 'real', 'imag', 'rectified', 'squared'}, default='modulus'
         Pointwise map of the complex response ``r``: ``|r|``, ``Re r``,
         ``Im r``, the two half-wave rectified parts ``max(Re r, 0)`` and
         ``max(Im r, 0)`` (two maps per filter), or ``|r|**2``.

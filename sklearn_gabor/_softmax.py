@@ -777,7 +777,7 @@ class _Run:
 
     def train(self, max_iter, incremental):
         est, state = self.est, self.state
-        schedule, optimizer = state["schedule"], state["optimizer"]
+        schedule = state["schedule"]
         stop = False
         for _ in range(max_iter):
             epoch = state["epoch"]

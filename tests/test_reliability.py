@@ -7,9 +7,7 @@ on a clean float64 copy) or an error whose type and message are asserted; a
 failed fit/partial_fit leaves a fitted estimator exactly as it was.
 """
 
-import io
 import pickle
-import subprocess
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 

@@ -11,7 +11,9 @@ and its gradient, with ``G = P - Y`` (probabilities minus one-hot targets)::
 
     dL/dW = (1/S) G^T X + alpha W,      dL/db = (1/S) sum_s G_s
 
-Training is gradient descent ``theta <- theta - learning_rate * grad L(theta)``.
+Training is gradient descent ``theta <- theta - learning_rate * grad L(theta)``;
+solver='pgd' preconditions it, ``theta <- theta - learning_rate * M^{-1} grad L(theta)``,
+with ``M = 1/2 X~^T D X~ + alpha I`` (``X~ = [X, 1]``), a bound on the Hessian.
 """
 
 import copy
@@ -34,7 +36,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._optim import MIN_LEARNING_RATE, _Schedule, make_optimizer
+from ._optim import MIN_LEARNING_RATE, _BoundPreconditioner, _Schedule, make_optimizer
 from .exceptions import DivergenceError
 from .utils._atomic import restore_on_failure
 from .utils._persistence import _VersionedPickleMixin
@@ -175,14 +177,30 @@ class GDSoftmaxClassifier(ClassifierMixin, _VersionedPickleMixin, BaseEstimator)
         - 'constant': :math:`\eta_t = \eta`.
         - 'invscaling': :math:`\eta_t = \eta / (t + 1)^{\text{power\_t}}`.
         - 'adaptive': :math:`\eta_t = \eta` as long as training makes progress.
-          A step that increases the loss (solver='gd') or makes it non-finite
+          A step that increases the loss (solvers 'gd' and 'pgd') or makes it non-finite
           is undone, and each setback, including ``n_iter_no_change``
           epochs without improvement for the stochastic solvers, divides the
           rate by 5. Training stops when it falls below 1e-6.
 
-    solver : {'gd', 'sgd', 'adam'}, default='gd'
+    solver : {'gd', 'pgd', 'sgd', 'adam'}, default='gd'
         - 'gd': full-batch gradient descent, exactly the update above; one
           update per epoch.
+        - 'pgd': full-batch *preconditioned* gradient descent,
+          :math:`\theta \leftarrow \theta - \eta M^{-1} \nabla L(\theta)`,
+          one update per epoch, with the fixed matrix
+          :math:`M = \tfrac{1}{2} \tilde X^\top D \tilde X + \alpha I`
+          (:math:`\tilde X = [X, 1]`, :math:`D` the normalized sample
+          weights, no penalty on the intercept), applied to each class's row
+          :math:`(w_t, b_t)`. :math:`M` bounds the Hessian of :math:`L`
+          everywhere (Böhning, 1992), so with ``learning_rate=1.0`` every
+          step minimizes a quadratic upper bound of the loss and never
+          increases it. Correlated features (pixels) make plain gradient
+          descent slow; this step undoes that, and reaches the optimum in
+          tens of epochs where 'gd' needs thousands. It costs one
+          ``(d + 1) x (d + 1)`` matrix product and Cholesky factorization
+          per ``fit`` (or ``partial_fit`` call), :math:`O(S d^2 + d^3)`, then
+          :math:`O(T d^2)` per epoch, and is limited to ``n_features <=
+          10000``. Use ``learning_rate=1.0``.
         - 'sgd': mini-batch stochastic gradient descent with ``momentum``
           (Nesterov's if ``nesterovs_momentum``).
         - 'adam': mini-batch Adam.
@@ -195,13 +213,13 @@ class GDSoftmaxClassifier(ClassifierMixin, _VersionedPickleMixin, BaseEstimator)
 
     batch_size : int or 'auto', default='auto'
         Mini-batch size for 'sgd' and 'adam' ('auto' is ``min(200, n_samples)``).
-        Ignored by 'gd', which always uses the full batch.
+        Ignored by 'gd' and 'pgd', which always use the full batch.
 
     max_iter : int, default=200
         Maximum number of epochs (passes over the training data).
 
     tol : float, default=1e-4
-        Stopping tolerance. For 'gd', training stops when the gradient norm
+        Stopping tolerance. For 'gd' and 'pgd', training stops when the gradient norm
         :math:`\lVert \nabla L \rVert` falls below ``tol`` (the ground feels
         flat). For 'sgd' and 'adam', it stops when the epoch loss (or the
         validation accuracy with ``early_stopping``) has not improved by at
@@ -246,11 +264,11 @@ class GDSoftmaxClassifier(ClassifierMixin, _VersionedPickleMixin, BaseEstimator)
 
     random_state : int, RandomState instance or None, default=None
         Controls the shuffling and the validation split. The weights start at
-        zero, so 'gd' without early stopping is fully deterministic.
+        zero, so 'gd' and 'pgd' without early stopping are fully deterministic.
 
     verbose : int, default=0
         If > 0, print one line per epoch: epoch, loss, gradient norm (for
-        'gd'), learning rate and elapsed time.
+        'gd' and 'pgd'), learning rate and elapsed time.
 
     Attributes
     ----------
@@ -269,10 +287,10 @@ class GDSoftmaxClassifier(ClassifierMixin, _VersionedPickleMixin, BaseEstimator)
     loss_ : float
         Loss of the last epoch.
     loss_curve_ : list of float
-        Loss per epoch: for 'gd' the loss at the start of each epoch; for 'sgd'
+        Loss per epoch: for 'gd' and 'pgd' the loss at the start of each epoch; for 'sgd'
         and 'adam' the weighted mean of the mini-batch losses.
     grad_norm_curve_ : list of float
-        Gradient norm per epoch (solver='gd' only).
+        Gradient norm per epoch (solvers 'gd' and 'pgd' only).
     validation_scores_ : list of float
         Validation accuracy per epoch (``early_stopping=True`` only).
     best_validation_score_ : float
@@ -306,6 +324,21 @@ class GDSoftmaxClassifier(ClassifierMixin, _VersionedPickleMixin, BaseEstimator)
     ``sum_s w_s / sum_s w_s``: an integer weight is the same as repeating the
     sample.
 
+    **Preconditioned descent** ('pgd'). The Hessian of the loss is
+    :math:`\nabla^2 L = \sum_s w_s (\mathrm{diag}(p_s) - p_s p_s^\top)
+    \otimes \tilde x_s \tilde x_s^\top + \alpha I`, and the eigenvalues of
+    :math:`\mathrm{diag}(p) - p p^\top` never exceed 1/2, so
+    :math:`\nabla^2 L \preceq M = \tfrac{1}{2} \tilde X^\top D \tilde X + \alpha I`
+    (per class). Plain gradient descent converges at a rate set by the
+    condition number of the Hessian, which for standardized CIFAR-10 pixels
+    is about :math:`10^4`; preconditioning by the fixed :math:`M` leaves
+    only the ratio between the true curvature and its bound.
+
+    References
+    ----------
+    D. Böhning, "Multinomial logistic regression algorithm", Annals of the
+    Institute of Statistical Mathematics 44 (1992) 197-200.
+
     Examples
     --------
     >>> from sklearn.datasets import load_iris
@@ -321,7 +354,7 @@ class GDSoftmaxClassifier(ClassifierMixin, _VersionedPickleMixin, BaseEstimator)
     _parameter_constraints: dict = {
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
         "learning_rate_schedule": [StrOptions({"constant", "invscaling", "adaptive"})],
-        "solver": [StrOptions({"gd", "sgd", "adam"})],
+        "solver": [StrOptions({"gd", "pgd", "sgd", "adam"})],
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
         "fit_intercept": ["boolean"],
         "batch_size": [StrOptions({"auto"}), Interval(numbers.Integral, 1, None, closed="left")],
@@ -622,7 +655,7 @@ class GDSoftmaxClassifier(ClassifierMixin, _VersionedPickleMixin, BaseEstimator)
         self.loss_curve_ = list(state["loss_curve"])
         self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else np.nan
         self.best_loss_ = float(np.min(self.loss_curve_)) if self.loss_curve_ else np.nan
-        if self.solver == "gd":
+        if self.solver in ("gd", "pgd"):
             self.grad_norm_curve_ = list(state["grad_norm_curve"])
         elif hasattr(self, "grad_norm_curve_"):
             del self.grad_norm_curve_
@@ -750,6 +783,11 @@ class _Run:
         self.not_converged = False
         # why the adaptive schedule gave up (its rate fell below 1e-6), or None
         self.gave_up = None
+        # solver='pgd': the fixed preconditioner M, built once per fit call
+        self.precond = (
+            _BoundPreconditioner(X, self.sw, est.alpha, est.fit_intercept)
+            if est.solver == "pgd" else None
+        )
 
     def _loss_grad(self, X, y_idx, sw):
         est = self.est
@@ -785,7 +823,7 @@ class _Run:
             t0 = time.perf_counter()
             # overflow is detected (non-finite loss or parameters) and reported
             with np.errstate(over="ignore", invalid="ignore"):
-                if est.solver == "gd":
+                if est.solver in ("gd", "pgd"):
                     loss, grad_norm, stop = self._gd_epoch(epoch, incremental)
                 else:
                     loss, stop = self._stochastic_epoch(epoch)
@@ -843,6 +881,8 @@ class _Run:
             return loss, grad_norm, True
         if schedule.can_shrink:
             state["gd_prev"] = (loss, self.W.copy(), self.b.copy(), gW, gb)
+        if self.precond is not None:  # 'pgd': the direction M^{-1} grad L
+            gW, gb = self.precond.solve(gW, gb)
         optimizer.step([self.W, self.b], [gW, gb], schedule.learning_rate)
         return loss, grad_norm, False
 

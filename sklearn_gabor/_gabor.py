@@ -242,6 +242,65 @@ def _pool(maps, bounds_h, bounds_w, stats):
     return out
 
 
+def _mirror_kernels(params, tol=1e-9):
+    """Index of the left-right mirror of every kernel of a bank, or None.
+
+    Mirroring ``x -> -x`` maps the kernel ``(f, theta)`` onto ``(f, pi -
+    theta)``, and the modulus of a real image's response depends on
+    ``theta`` only modulo ``pi``. The mirror of kernel ``k`` is a kernel with
+    the same frequency and envelope whose orientation equals ``pi - theta_k``
+    modulo ``pi`` (to ``tol`` radians). The result is an involution
+    (``m[m[k]] == k``); kernels that are their own mirror (0 and ``pi / 2``
+    modulo ``pi``) map to themselves. Returns None (and the offending
+    orientation) if some kernel has no mirror, or too few of them when
+    orientations are repeated.
+    """
+    ang = np.array([prm["theta"] for prm in params]) % np.pi
+    ang[np.pi - ang <= tol] = 0.0
+    target = (np.pi - ang) % np.pi
+    target[np.pi - target <= tol] = 0.0
+    env = np.array([[prm["frequency"], prm["sigma_x"], prm["sigma_y"]] for prm in params])
+    mirror = np.full(len(params), -1)
+    for k in range(len(params)):
+        if mirror[k] >= 0:
+            continue
+        diff = np.abs(ang - target[k])
+        match = (
+            (np.minimum(diff, np.pi - diff) <= tol)
+            & np.all(np.isclose(env, env[k], rtol=1e-9, atol=0.0), axis=1)
+        )
+        if match[k]:
+            mirror[k] = k
+            continue
+        free = np.flatnonzero(match & (mirror < 0))
+        if free.size == 0:
+            return None, params[k]["theta"]
+        mirror[k], mirror[free[0]] = free[0], k
+    return mirror, None
+
+
+def _flip_permutation(mirror, n_parts, n_chan, grid, n_stats, pairs):
+    """Column permutation ``perm`` with ``F(flip x) = F(x)[perm]``.
+
+    The first-order column (kernel k, part, channel, cell (a, b), stat) maps
+    to (``mirror[k]``, part, channel, (a, gw - 1 - b), stat), the cascade
+    column of path (i, j) to the path (``mirror[i]``, ``mirror[j]``) with the
+    same cell mirror (see :class:`GaborTransformer`, ``flip_invariant``).
+    """
+    gh, gw = grid
+    n_first = len(mirror) * n_parts * n_chan * gh * gw * n_stats
+    first = np.arange(n_first).reshape(len(mirror), n_parts, n_chan, gh, gw, n_stats)
+    perm = [first[mirror][:, :, :, :, ::-1].ravel()]
+    if pairs:
+        where = {pair: q for q, pair in enumerate(pairs)}
+        qmirror = np.array([where[(mirror[i], mirror[j])] for i, j in pairs])
+        second = n_first + np.arange(len(pairs) * n_chan * gh * gw * n_stats).reshape(
+            len(pairs), n_chan, gh, gw, n_stats
+        )
+        perm.append(second[qmirror][:, :, :, ::-1].ravel())
+    return np.concatenate(perm)
+
+
 def _filtered(img, plan, index_maps, mode, shape, n_jobs):
     """Complex responses of channel-first images ``(B, C, H, W)`` to a bank.
 
@@ -405,6 +464,60 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
         the pairs listed in ``cascade_pairs_``. With F frequencies and L
         orientations there are ``L^2 F (F - 1) / 2`` pairs per channel, so
         the cost grows about tenfold for the default bank.
+    flip_invariant : bool, default=False
+        Make the features invariant to the left-right mirror ``flip`` of the
+        images (columns reversed) by averaging the pooled features ``F``
+        (before ``compression``) of each image and of its mirror,
+
+        .. math::
+
+            S(x) = \tfrac{1}{2}\big(F(x) + F(\operatorname{flip} x)\big),
+
+        then compressing ``S``, and keeping one column of each pair that this
+        makes equal (about half the columns). This gives a linear model the
+        benefit of left-right flip augmentation (and of averaging its
+        predictions over flips at test time) without flipping or doubling
+        the data: for a linear model with a convex loss and a mirror
+        invariant penalty (e.g. L2) trained on the images and their mirrors,
+        the optimum (one of them, if not unique) has weights that are
+        themselves mirror symmetric (``w = w[perm]``, below), so it only
+        ever sees ``S(x)``. This equivalence is exact for
+        ``compression='none'``; with a compression the averaged values are
+        compressed, ``c(S(x))``, which is as invariant but not identical to
+        the mean ``(c(F(x)) + c(F(flip x))) / 2`` that augmentation on
+        compressed features would see.
+
+        No flipped image is filtered: mirroring maps the kernel of
+        orientation ``theta`` to the one of orientation ``pi - theta`` exactly
+        (any ``sigma_x``, ``sigma_y``, ``offset``; orientation ``pi`` is, up
+        to a unit phase, the complex conjugate of orientation 0, which leaves
+        ``|r|`` and ``|r|^2`` of a real image unchanged), every ``mode`` is
+        mirror symmetric and the column cells ``b`` and ``gw - 1 - b`` are
+        mirror images. So ``F(flip x) = F(x)[:, perm]`` for a permutation
+        ``perm`` of the columns that maps (orientation ``theta``, cell
+        ``(a, b)``) to (``pi - theta``, ``(a, gw - 1 - b)``), and the cascade
+        path ``(i, j)`` of ``order=2`` to ``(mirror(i), mirror(j))``;
+        channels, ``pool_stats`` and ``contrast_normalization`` are unchanged
+        by the flip. The output keeps, for each orbit ``{k, perm[k]}``, the
+        column ``(F[:, k] + F[:, perm[k]]) / 2`` with ``k <= perm[k]``, in the
+        original column order (see ``flip_pairs_``). With a full set of
+        orientations (``n_orientations``) and an even ``gw`` every orbit has
+        two columns and the output exactly half of them.
+
+        Needs ``nonlinearity`` 'modulus' or 'squared' (for the signed
+        responses 'real', 'imag', 'rectified' the conjugation at
+        ``theta = 0`` and the phase ``offset`` break the identity),
+        ``thetas`` closed under ``theta -> pi - theta`` (mod ``pi``, to 1e-9
+        rad) and mirror symmetric column cells, i.e. an image width ``W``
+        divisible by ``pool_grid_[1]``; otherwise :meth:`fit` raises a
+        ValueError. With ``resolution='full'`` the output is exactly (to
+        rounding) invariant: ``transform(flip X) == transform(X)``. With
+        ``resolution='auto'`` the coarse spectral windows of a kernel and of
+        its mirror are not exact mirror images, so the features of ``X`` and
+        ``flip X`` agree only to about the accuracy of 'auto' itself (to
+        under 1e-3, relative in norm, in our checks; the tests require
+        1e-2); the output is still
+        ``(F + F[:, perm]) / 2`` of the computed ``F``.
     dtype : {'float32', 'float64'} or None, default='float32'
         Output dtype; ``None`` keeps float64 input as float64 and gives
         float32 otherwise. Float32 output is computed in complex64.
@@ -437,6 +550,12 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
     strides_ : list of tuple of int
         Per kernel, the ``(row, column)`` subsampling used by
         ``resolution='auto'`` (``(1, 1)`` = full resolution).
+    flip_pairs_ : ndarray of shape (n_features_out, 2) or None
+        For ``flip_invariant=True``, output column ``m`` is the mean of the
+        columns ``flip_pairs_[m, 0]`` (the representative, the smaller index)
+        and ``flip_pairs_[m, 1]`` (its mirror) of the layout without
+        ``flip_invariant`` (equal for a column that is its own mirror);
+        ``None`` otherwise.
     n_features_in_ : int
         Number of features seen during :term:`fit`.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -453,7 +572,10 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
 
     The output has ``n_filters x n_parts x n_channels x gh x gw x n_stats``
     columns in that (C) order, with ``n_parts = 2`` for 'rectified' and 1
-    otherwise; :meth:`get_feature_names_out` names them.
+    otherwise, then for ``order=2`` the ``n_pairs x n_channels x gh x gw x
+    n_stats`` cascade columns; with ``flip_invariant=True`` only the columns
+    ``flip_pairs_[:, 0]`` of this layout remain (each averaged with its
+    mirror). :meth:`get_feature_names_out` names them.
 
     Examples
     --------
@@ -489,6 +611,7 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
         "contrast_normalization": ["boolean"],
         "resolution": [StrOptions({"auto", "full"})],
         "order": [Interval(Integral, 1, 2, closed="both")],
+        "flip_invariant": ["boolean"],
         "dtype": [StrOptions({"float32", "float64"}), None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [
@@ -519,6 +642,7 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
         contrast_normalization=False,
         resolution="auto",
         order=1,
+        flip_invariant=False,
         dtype="float32",
         batch_size=256,
         n_jobs=None,
@@ -541,6 +665,7 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
         self.contrast_normalization = contrast_normalization
         self.resolution = resolution
         self.order = order
+        self.flip_invariant = flip_invariant
         self.dtype = dtype
         self.batch_size = batch_size
         self.n_jobs = n_jobs
@@ -673,6 +798,23 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
                 )
         (gh, gw), stats = self._resolve_pool(H, W)
         color_matrix, channel_names = self._color_matrix(C)
+        bounds_h, bounds_w = _cell_bounds(H, gh), _cell_bounds(W, gw)
+        if self.flip_invariant:
+            if self.nonlinearity not in ("modulus", "squared"):
+                raise ValueError(
+                    "flip_invariant=True needs nonlinearity='modulus' or 'squared' "
+                    "(for signed responses the mirror of orientation 0, its complex "
+                    "conjugate, and the phase offset break the mirror identity); got "
+                    f"nonlinearity={self.nonlinearity!r}."
+                )
+            if not np.array_equal(W - bounds_w[::-1], bounds_w):
+                raise ValueError(
+                    "flip_invariant=True needs pooling cells that are mirror images "
+                    f"across the image's vertical axis, i.e. an image width W={W} "
+                    f"divisible by the number of cell columns; got pool_grid="
+                    f"{self.pool_grid!r} ({gw} columns of cells, boundaries "
+                    f"{bounds_w.tolist()})."
+                )
 
         kernels, params = gabor_bank(
             freqs,
@@ -684,7 +826,17 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
             n_stds=self.n_stds,
             offset=self.offset,
         )
-        bounds_h, bounds_w = _cell_bounds(H, gh), _cell_bounds(W, gw)
+        mirror = None
+        if self.flip_invariant:
+            mirror, lonely = _mirror_kernels(params)
+            if mirror is None:
+                shown = self.thetas if self.thetas is not None else "the default"
+                raise ValueError(
+                    "flip_invariant=True needs orientations closed under the left-"
+                    "right mirror theta -> pi - theta (mod pi, with as many copies "
+                    f"of each): thetas={shown!r} has no mirror for theta="
+                    f"{lonely:.6g} (pi - theta = {np.pi - lonely:.6g})."
+                )
         # coarse sampling biases 'max' and 'std' by a few percent: mean only
         reduced = (
             self.resolution == "auto"
@@ -716,6 +868,15 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
                 pairs += [(i, j) for i in first for j in second]
                 offset += first.size * second.size
 
+        flip_pairs = None
+        if mirror is not None:
+            perm = _flip_permutation(
+                mirror, len(self._parts()), len(channel_names), (gh, gw),
+                len(stats), pairs,
+            )
+            keep = np.flatnonzero(np.arange(perm.size) <= perm)
+            flip_pairs = np.stack([keep, perm[keep]], axis=1)
+
         self.kernels_ = kernels
         self.kernel_params_ = params
         self.image_shape_ = (H, W, C)
@@ -730,6 +891,7 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
         self._plan = plan
         self._cascade = cascade
         self.cascade_pairs_ = pairs
+        self.flip_pairs_ = flip_pairs
         return self
 
     # -------------------------------------------------------------- transform
@@ -767,9 +929,24 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
         n = X.shape[0]
         n_first = n_filters * n_parts * n_chan * gh * gw * n_stats
         n_pairs = len(self.cascade_pairs_)
-        out = np.empty((n, n_first + n_pairs * n_chan * gh * gw * n_stats), dtype)
-        view = out[:, :n_first].reshape(n, n_filters, n_parts, n_chan, gh, gw, n_stats)
-        view2 = out[:, n_first:].reshape(n, n_pairs, n_chan, gh, gw, n_stats)
+        n_full = n_first + n_pairs * n_chan * gh * gw * n_stats
+        flip = getattr(self, "flip_pairs_", None)
+
+        def views(a):
+            m = a.shape[0]
+            return (
+                a[:, :n_first].reshape(m, n_filters, n_parts, n_chan, gh, gw, n_stats),
+                a[:, n_first:].reshape(m, n_pairs, n_chan, gh, gw, n_stats),
+            )
+
+        if flip is None:
+            out = np.empty((n, n_full), dtype)
+            view = views(out)
+        else:
+            # full-width features of one batch at a time, symmetrized into the
+            # reduced output: (F[:, k] + F[:, perm[k]]) / 2 before compression
+            out = np.empty((n, flip.shape[0]), dtype)
+            full = np.empty((min(n, self.batch_size), n_full), dtype)
         plan = [dict(g, kernels=g["kernels"].astype(cdtype)) for g in self._plan]
         if self._cascade is not None:
             plan = (plan, [
@@ -779,9 +956,16 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
             ])
         for start in range(0, n, self.batch_size):
             stop = min(start + self.batch_size, n)
-            self._transform_batch(
-                X[start:stop], (view[start:stop], view2[start:stop]), plan, dtype
-            )
+            if flip is None:
+                self._transform_batch(
+                    X[start:stop], tuple(v[start:stop] for v in view), plan, dtype
+                )
+                continue
+            fb = full[: stop - start]
+            self._transform_batch(X[start:stop], views(fb), plan, dtype)
+            ob = out[start:stop]
+            np.add(fb[:, flip[:, 0]], fb[:, flip[:, 1]], out=ob)
+            ob *= dtype.type(0.5)
         if self.compression == "log1p":
             np.copysign(np.log1p(np.abs(out)), out, out=out)
         elif self.compression == "sqrt":
@@ -874,6 +1058,11 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
         appears only for ``nonlinearity='rectified'``. Second-order paths
         (``order=2``) are named
         ``f{f1}_theta{deg1}_f{f2}_theta{deg2}_{channel}_cell{row}-{col}_{stat}``.
+        With ``flip_invariant=True`` each kept column is named after its
+        representative (``flip_pairs_[:, 0]``) with the suffix ``_lrmean``
+        (left-right mean), e.g. ``'f0.1_theta22.5_ch2_cell0-0_mean_lrmean'``
+        is the mean of that feature and of its mirror
+        ``'f0.1_theta157.5_ch2_cell0-3_mean'`` (``pool_grid=(4, 4)``).
 
         Parameters
         ----------
@@ -909,6 +1098,9 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
                     for b in range(gw):
                         for stat in self._stats:
                             names.append(f"{head}_{ch}_cell{a}-{b}_{stat}")
+        flip = getattr(self, "flip_pairs_", None)
+        if flip is not None:
+            names = [names[k] + "_lrmean" for k in flip[:, 0]]
         return np.asarray(names, dtype=object)
 
     def __sklearn_tags__(self):

@@ -1,11 +1,13 @@
 """Gabor filter-bank features for images stored as rows of ``X``."""
 
 import math
+import threading
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.fft
 import scipy.sparse as sp
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
@@ -372,8 +374,8 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
 
     Filtering is done in the Fourier domain: one forward FFT per image
     channel, shared by all filters, batched over images (``batch_size``) with
-    :mod:`scipy.fft` (``workers=n_jobs``), in single precision (complex64)
-    unless float64 output is asked for.
+    :mod:`scipy.fft`, batches in parallel threads (``n_jobs``), in single
+    precision (complex64) unless float64 output is asked for.
 
     Parameters
     ----------
@@ -525,8 +527,13 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
         Images processed at once; peak memory is the output plus a working
         set that grows with ``batch_size`` but not with ``n_samples``.
     n_jobs : int, default=None
-        Threads for :mod:`scipy.fft` (its ``workers`` argument); ``None``
-        means 1, -1 all cores.
+        Threads: with more than one batch of images, up to ``n_jobs`` batches
+        are transformed at once in threads (joblib, ``prefer='threads'``;
+        NumPy and :mod:`scipy.fft` release the GIL, and each batch writes its
+        own rows of the output, so nothing is copied); with a single batch,
+        the threads of :mod:`scipy.fft` (its ``workers`` argument). ``None``
+        means 1, -1 all cores. Peak memory grows with ``n_jobs x
+        batch_size``.
 
     Attributes
     ----------
@@ -954,18 +961,40 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
                                  for g in step["plan"]])
                 for step in self._cascade
             ])
-        for start in range(0, n, self.batch_size):
+        starts = range(0, n, self.batch_size)
+        n_threads = min(effective_n_jobs(self.n_jobs), len(starts))
+        # with several batches in flight, each runs its FFTs on one thread
+        workers = 1 if n_threads > 1 else self.n_jobs
+
+        def run_batch(start, full):
             stop = min(start + self.batch_size, n)
             if flip is None:
                 self._transform_batch(
-                    X[start:stop], tuple(v[start:stop] for v in view), plan, dtype
+                    X[start:stop], tuple(v[start:stop] for v in view), plan, dtype, workers
                 )
-                continue
+                return
             fb = full[: stop - start]
-            self._transform_batch(X[start:stop], views(fb), plan, dtype)
+            self._transform_batch(X[start:stop], views(fb), plan, dtype, workers)
             ob = out[start:stop]
             np.add(fb[:, flip[:, 0]], fb[:, flip[:, 1]], out=ob)
             ob *= dtype.type(0.5)
+
+        if n_threads > 1:
+            # batches write disjoint rows of `out`; NumPy and scipy.fft release
+            # the GIL, so threads share the work without copying X
+            local = threading.local()
+
+            def threaded(start):
+                if flip is not None and not hasattr(local, "full"):
+                    local.full = np.empty_like(full)
+                run_batch(start, getattr(local, "full", None))
+
+            Parallel(n_jobs=n_threads, prefer="threads")(
+                delayed(threaded)(start) for start in starts
+            )
+        else:
+            for start in starts:
+                run_batch(start, None if flip is None else full)
         if self.compression == "log1p":
             np.copysign(np.log1p(np.abs(out)), out, out=out)
         elif self.compression == "sqrt":
@@ -1000,7 +1029,7 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
             img = img @ self._color.T.astype(dtype)
         return np.ascontiguousarray(img.transpose(0, 3, 1, 2))
 
-    def _transform_batch(self, Xb, out, plan, dtype):
+    def _transform_batch(self, Xb, out, plan, dtype, workers=None):
         img = self._images(Xb, dtype)
         B, C = img.shape[:2]
         H, W, _ = self.image_shape_
@@ -1011,7 +1040,7 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
             # first-order modulus maps at full resolution, input of the cascade
             U = np.empty((B, C, len(self.kernels_), H, W), dtype)
         for group, filters, resp in _filtered(
-            img, plan, self._index_maps, self.mode, (H, W), self.n_jobs
+            img, plan, self._index_maps, self.mode, (H, W), workers
         ):
             sh, sw = group["stride"]
             bh, bw = bounds_h // sh, bounds_w // sw
@@ -1028,7 +1057,7 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
             n1, n2 = len(first), step["n_second"]
             src = U[:, :, first].reshape(B, C * n1, H, W)
             for group, filters, resp in _filtered(
-                src, step["plan"], step["index_maps"], self.mode, (H, W), self.n_jobs
+                src, step["plan"], step["index_maps"], self.mode, (H, W), workers
             ):
                 sh, sw = group["stride"]
                 pooled = _pool(np.abs(resp), bounds_h // sh, bounds_w // sw, self._stats)

@@ -570,11 +570,16 @@ def test_threads_give_the_serial_results():
         assert_array_equal(y, clf.classes_[np.argmax(b, axis=1)])
 
 
-def test_n_jobs_gives_identical_features():
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"order": 2, "frequencies": (0.1, 0.2, 0.4)}, {"flip_invariant": True, "color": "opponent"}],
+)
+def test_n_jobs_gives_identical_features(params):
+    """Batches transformed in parallel threads give the features of one sequential pass."""
     X, _ = make_gratings(n_samples=20, image_shape=(16, 16, 3), random_state=0)
-    ref = GaborTransformer((16, 16, 3), n_jobs=None).fit_transform(X)
+    ref = GaborTransformer((16, 16, 3), n_jobs=None, **params).fit_transform(X)
     for n_jobs in (1, 2, -1):
-        got = GaborTransformer((16, 16, 3), n_jobs=n_jobs, batch_size=7).fit_transform(X)
+        got = GaborTransformer((16, 16, 3), n_jobs=n_jobs, batch_size=7, **params).fit_transform(X)
         assert_array_equal(got, ref, err_msg=f"n_jobs={n_jobs}")
 
 

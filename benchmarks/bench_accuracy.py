@@ -10,8 +10,9 @@ with fixed filters, a :class:`~sklearn.preprocessing.StandardScaler` and a linea
 * ``--eval test``: train on all five training batches, evaluate on ``test_batch``
   (report-only: never tune on it).
 
-The training images are doubled by left-right flips (``--no-flip`` turns that
-off); the transform time includes the flipped copies.
+The features are averaged with those of the left-right mirror image
+(``flip_invariant=True``; ``--no-flip`` turns that off), which gives a linear
+model what training on flipped copies would, without transforming them.
 
 The last line printed is::
 
@@ -34,39 +35,42 @@ import warnings
 import numpy as np
 
 
-def recipe_transformer(n_jobs=None):
+def recipe_transformer(n_jobs=-1, flip_invariant=True):
     """The documented feature extractor: two fixed Gabor banks side by side.
 
-    * ``color``: first order, ``|I * g|`` of the opponent channels (luminance,
-      red-green, yellow-blue) of the contrast-normalized image, 4 frequencies x
-      8 orientations, 4 x 4 mean pooling, square root (1,536 features);
-    * ``cascade``: first and second order, ``| |I * g1| * g2 |`` with
-      ``f2 < f1``, of the luminance, 3 frequencies x 8 orientations
-      (384 + 3,072 features).
+    Both work on the opponent channels (luminance, red-green, yellow-blue) of
+    the contrast-normalized image, with 8 orientations, 4 x 4 mean pooling and
+    a square root, and average each feature with its left-right mirror
+    (``flip_invariant=True``):
 
-    ``n_jobs`` runs the two banks in parallel processes.
+    * ``color``: first order, ``|I * g|``, 4 frequencies (768 features);
+    * ``cascade``: first and second order, ``| |I * g1| * g2 |`` with
+      ``f2 < f1``, 3 frequencies (5,184 features).
+
+    ``n_jobs`` threads transform batches of images in parallel in each bank
+    (-1: all cores).
     """
     from sklearn.pipeline import FeatureUnion
 
     from sklearn_gabor import GaborTransformer
 
     return FeatureUnion(
-        [(name, GaborTransformer(image_shape=(32, 32, 3), **params))
-         for name, params in RECIPE_GABOR],
-        n_jobs=n_jobs,
+        [(name, GaborTransformer(image_shape=(32, 32, 3), flip_invariant=flip_invariant,
+                                 n_jobs=n_jobs, **params))
+         for name, params in RECIPE_GABOR]
     )
 
 
-def recipe_classifier(n_classes, random_state=0):
-    """The documented linear classifier (minibatch Adam, a fixed number of epochs).
+def recipe_classifier(n_classes):
+    """The documented linear classifier: preconditioned gradient descent to the optimum.
 
     ``alpha`` was chosen on the validation batch: stronger for the small binary
-    problem (8,000 training images) than for the 10 classes (40,000).
+    problem (7,959 training images) than for the 10 classes (40,000).
     """
     from sklearn_gabor import GDSoftmaxClassifier
 
     alpha = RECIPE_ALPHA[2 if n_classes == 2 else 10]
-    return GDSoftmaxClassifier(alpha=alpha, random_state=random_state, **RECIPE_SOFTMAX)
+    return GDSoftmaxClassifier(alpha=alpha, **RECIPE_SOFTMAX)
 
 
 # The documented recipe; docs/accuracy.rst explains every choice.
@@ -78,26 +82,19 @@ _COMMON = dict(
     pool_stats=("mean",),
     compression="sqrt",
     contrast_normalization=True,
+    color="opponent",
 )
 RECIPE_GABOR = [
-    ("color", dict(_COMMON, frequencies=(0.05, 0.1, 0.2, 0.4), color="opponent")),
-    ("cascade", dict(_COMMON, frequencies=(0.1, 0.2, 0.4), color="gray", order=2)),
+    ("color", dict(_COMMON, frequencies=(0.05, 0.1, 0.2, 0.4))),
+    ("cascade", dict(_COMMON, frequencies=(0.1, 0.2, 0.4), order=2)),
 ]
 RECIPE_SOFTMAX = dict(
-    solver="adam",
-    learning_rate=1e-3,
-    learning_rate_schedule="invscaling",
-    batch_size=1024,
-    max_iter=40,
-    tol=0.0,
+    solver="pgd",
+    learning_rate=1.0,
+    max_iter=100,
+    tol=1e-4,
 )
-RECIPE_ALPHA = {2: 0.3, 10: 0.03}
-
-
-def hflip_augment(X, y):
-    """Append the left-right mirror image of every (32, 32, 3) training image."""
-    flipped = X.reshape(-1, 32, 32, 3)[:, :, ::-1].reshape(X.shape)
-    return np.concatenate([X, flipped]), np.concatenate([y, y])
+RECIPE_ALPHA = {2: 0.3, 10: 0.01}
 
 
 def load(task, eval_split):
@@ -121,10 +118,10 @@ def main(argv=None):
     parser.add_argument("--eval", choices=("val", "test"), default="val", dest="eval_split")
     parser.add_argument("--n-train", type=int, default=None,
                         help="use only the first N training images (default: all)")
-    parser.add_argument("--n-jobs", type=int, default=None,
-                        help="processes for the two Gabor banks (default 1; -1: all cores)")
+    parser.add_argument("--n-jobs", type=int, default=-1,
+                        help="threads for the Gabor transform (default -1: all cores)")
     parser.add_argument("--no-flip", action="store_true",
-                        help="do not add left-right flipped copies of the training images")
+                        help="features without the left-right mirror average (flip_invariant=False)")
     parser.add_argument("--compare-lr", action="store_true",
                         help="also fit LogisticRegression with the equivalent C")
     args = parser.parse_args(argv)
@@ -143,13 +140,11 @@ def main(argv=None):
     n_classes = len(np.unique(ytr))
     print(f"{args.task} ({n_classes} classes), eval={args.eval_split}: "
           f"train {len(ytr)}, evaluate {len(yte)} images"
-          f"{'' if args.no_flip else ' (training set doubled by left-right flips)'}",
+          f"{'' if args.no_flip else ' (features averaged with their left-right mirror)'}",
           flush=True)
 
     t0 = time.perf_counter()
-    if not args.no_flip:
-        Xtr, ytr = hflip_augment(Xtr, ytr)
-    gabor = recipe_transformer(n_jobs=args.n_jobs)
+    gabor = recipe_transformer(n_jobs=args.n_jobs, flip_invariant=not args.no_flip)
     Ftr = gabor.fit_transform(Xtr)
     Fte = gabor.transform(Xte)
     scaler = StandardScaler().fit(Ftr)
@@ -162,12 +157,13 @@ def main(argv=None):
 
     t0 = time.perf_counter()
     with warnings.catch_warnings():
-        # a fixed number of epochs is the recipe, not a failure to converge
+        # max_iter caps the epochs; the accuracy settles before the gradient norm does
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf = recipe_classifier(n_classes).fit(Ftr, ytr)
     t_fit = time.perf_counter() - t0
     acc = float(np.mean(clf.predict(Fte) == yte))
-    print(f"GDSoftmaxClassifier: accuracy {acc:.4f}, fit {t_fit:.1f} s", flush=True)
+    print(f"GDSoftmaxClassifier: accuracy {acc:.4f}, fit {t_fit:.1f} s "
+          f"({clf.n_iter_} epochs, gradient norm {clf.grad_norm_curve_[-1]:.2g})", flush=True)
 
     if args.compare_lr:
         from sklearn.linear_model import LogisticRegression

@@ -117,8 +117,8 @@ def test_bench_last_line(tmp_path, monkeypatch, capsys, task, eval_split, n_trai
 @needs_cifar
 def test_recipe_accuracy_floor_cats_vs_dogs():
     """Reduced setting: 2,000 training cats/dogs from batches 1-4, validated on
-    the 2,041 cats/dogs of data_batch_5. Measured: the recipe 73.2%, the
-    same features with LogisticRegression 72.7%, raw pixels with
+    the 2,041 cats/dogs of data_batch_5. Measured: the recipe 74.7%, the
+    same features with LogisticRegression 74.6%, raw pixels with
     LogisticRegression 58.8-59.3%. A regression in the features (e.g. losing
     the cascade or the opponent channels, worth 2-3 points) trips the floor."""
     bench = _bench()
@@ -133,7 +133,7 @@ def test_recipe_accuracy_floor_cats_vs_dogs():
     scaler = StandardScaler().fit(Ftr)
     Ftr, Fva = scaler.transform(Ftr), scaler.transform(Fva)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # fixed epoch count
+        warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter caps the epochs
         clf = bench.recipe_classifier(n_classes=2).fit(Ftr, ytr)
     acc = clf.score(Fva, yva)
 
@@ -152,4 +152,4 @@ def test_recipe_accuracy_floor_cats_vs_dogs():
     assert abs(acc - lr.score(Fva, yva)) <= 0.015
 
 
-ACC_FLOOR = 0.71
+ACC_FLOOR = 0.72

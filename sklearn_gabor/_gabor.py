@@ -2,12 +2,13 @@
 
 import math
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.fft
 import scipy.sparse as sp
-from joblib import Parallel, delayed, effective_n_jobs
+from joblib import cpu_count
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
@@ -303,6 +304,15 @@ def _flip_permutation(mirror, n_parts, n_chan, grid, n_stats, pairs):
     return np.concatenate(perm)
 
 
+def _n_threads(n_jobs):
+    """Threads for ``n_jobs``: None is 1, -1 all cores, -2 all but one, ..."""
+    if n_jobs is None:
+        return 1
+    if n_jobs < 0:
+        return max(1, cpu_count() + 1 + n_jobs)
+    return n_jobs
+
+
 def _filtered(img, plan, index_maps, mode, shape, n_jobs):
     """Complex responses of channel-first images ``(B, C, H, W)`` to a bank.
 
@@ -528,8 +538,8 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
         set that grows with ``batch_size`` but not with ``n_samples``.
     n_jobs : int, default=None
         Threads: with more than one batch of images, up to ``n_jobs`` batches
-        are transformed at once in threads (joblib, ``prefer='threads'``;
-        NumPy and :mod:`scipy.fft` release the GIL, and each batch writes its
+        are transformed at once in a thread pool (NumPy and :mod:`scipy.fft`
+        release the GIL, and each batch writes its
         own rows of the output, so nothing is copied); with a single batch,
         the threads of :mod:`scipy.fft` (its ``workers`` argument). ``None``
         means 1, -1 all cores. Peak memory grows with ``n_jobs x
@@ -962,7 +972,7 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
                 for step in self._cascade
             ])
         starts = range(0, n, self.batch_size)
-        n_threads = min(effective_n_jobs(self.n_jobs), len(starts))
+        n_threads = min(_n_threads(self.n_jobs), len(starts))
         # with several batches in flight, each runs its FFTs on one thread
         workers = 1 if n_threads > 1 else self.n_jobs
 
@@ -989,9 +999,10 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
                     local.full = np.empty_like(full)
                 run_batch(start, getattr(local, "full", None))
 
-            Parallel(n_jobs=n_threads, prefer="threads")(
-                delayed(threaded)(start) for start in starts
-            )
+            # a plain thread pool: joblib would follow an active parallel_config
+            # (e.g. the dask backend of an enclosing GridSearchCV) and nest in it
+            with ThreadPoolExecutor(n_threads) as pool:
+                list(pool.map(threaded, starts))
         else:
             for start in starts:
                 run_batch(start, None if flip is None else full)

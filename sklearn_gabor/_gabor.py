@@ -960,10 +960,7 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
             out = np.empty((n, n_full), dtype)
             view = views(out)
         else:
-            # full-width features of one batch at a time, symmetrized into the
-            # reduced output: (F[:, k] + F[:, perm[k]]) / 2 before compression
             out = np.empty((n, flip.shape[0]), dtype)
-            full = np.empty((min(n, self.batch_size), n_full), dtype)
         plan = [dict(g, kernels=g["kernels"].astype(cdtype)) for g in self._plan]
         if self._cascade is not None:
             plan = (plan, [
@@ -976,14 +973,20 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
         # with several batches in flight, each runs its FFTs on one thread
         workers = 1 if n_threads > 1 else self.n_jobs
 
-        def run_batch(start, full):
+        local = threading.local()  # one full-width batch buffer per thread
+
+        def run_batch(start):
             stop = min(start + self.batch_size, n)
             if flip is None:
                 self._transform_batch(
                     X[start:stop], tuple(v[start:stop] for v in view), plan, dtype, workers
                 )
                 return
-            fb = full[: stop - start]
+            # full-width features of this batch, symmetrized into the reduced
+            # output: (F[:, k] + F[:, perm[k]]) / 2 before compression
+            if not hasattr(local, "full"):
+                local.full = np.empty((min(n, self.batch_size), n_full), dtype)
+            fb = local.full[: stop - start]
             self._transform_batch(X[start:stop], views(fb), plan, dtype, workers)
             ob = out[start:stop]
             np.add(fb[:, flip[:, 0]], fb[:, flip[:, 1]], out=ob)
@@ -991,21 +994,14 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
 
         if n_threads > 1:
             # batches write disjoint rows of `out`; NumPy and scipy.fft release
-            # the GIL, so threads share the work without copying X
-            local = threading.local()
-
-            def threaded(start):
-                if flip is not None and not hasattr(local, "full"):
-                    local.full = np.empty_like(full)
-                run_batch(start, getattr(local, "full", None))
-
-            # a plain thread pool: joblib would follow an active parallel_config
-            # (e.g. the dask backend of an enclosing GridSearchCV) and nest in it
+            # the GIL, so threads share the work without copying X. A plain
+            # thread pool: joblib would follow an active parallel_config (e.g.
+            # the dask backend of an enclosing GridSearchCV) and nest in it.
             with ThreadPoolExecutor(n_threads) as pool:
-                list(pool.map(threaded, starts))
+                list(pool.map(run_batch, starts))
         else:
             for start in starts:
-                run_batch(start, None if flip is None else full)
+                run_batch(start)
         if self.compression == "log1p":
             np.copysign(np.log1p(np.abs(out)), out, out=out)
         elif self.compression == "sqrt":

@@ -14,6 +14,8 @@ or 'adaptive'), kept apart from the update rule as in scikit-learn's MLP.
 """
 
 import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
 
 #: the adaptive schedule divides the rate by this factor on each setback
 ADAPTIVE_FACTOR = 5.0
@@ -170,9 +172,6 @@ class _BoundPreconditioner:
     """
 
     def __init__(self, X, sample_weight, alpha, fit_intercept, chunk_size=2048):
-        import scipy.linalg
-        import scipy.sparse as sp
-
         n, d = X.shape
         if d > PGD_MAX_FEATURES:
             raise ValueError(
@@ -215,8 +214,6 @@ class _BoundPreconditioner:
 
     def solve(self, grad_W, grad_b):
         """The preconditioned direction ``M^{-1} grad`` (one block per class)."""
-        import scipy.linalg
-
         G = grad_W.astype(np.float64)
         if self.fit_intercept:
             G = np.concatenate([G, grad_b.astype(np.float64)[:, None]], axis=1)

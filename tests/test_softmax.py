@@ -205,7 +205,7 @@ def test_pgd_preconditioner_bounds_the_hessian():
     T, d = 3, X.shape[1]
     sw = np.full(len(y), 1.0 / len(y))
     M = _BoundPreconditioner(X, sw, 0.1, True)
-    L = scipy_linalg_cho_to_matrix(M.factor)
+    L = _cho_to_matrix(M.factor)
     rng = np.random.RandomState(0)
     for scale in (0.0, 0.3, 2.0):
         theta = rng.randn(T * (d + 1)) * scale
@@ -227,7 +227,7 @@ def test_pgd_preconditioner_bounds_the_hessian():
             assert np.linalg.eigvalsh(H).max() > 0.6 * np.linalg.eigvalsh(bound).max()
 
 
-def scipy_linalg_cho_to_matrix(factor):
+def _cho_to_matrix(factor):
     c, lower = factor
     c = np.tril(c) if lower else np.triu(c)
     return c @ c.T if lower else c.T @ c

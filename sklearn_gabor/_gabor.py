@@ -9,17 +9,18 @@ import numpy as np
 import scipy.fft
 import scipy.sparse as sp
 from joblib import cpu_count
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import (
-    _check_feature_names_in,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._kernels import gabor_bank
 from .utils._atomic import restore_on_failure
 from .utils._persistence import _VersionedPickleMixin
+from .utils._sklearn_compat import (
+    Interval,
+    StrOptions,
+    _check_feature_names_in,
+    _fit_context,
+)
 
 __all__ = ["GaborTransformer"]
 

@@ -23,23 +23,19 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, compute_class_weight, gen_batches
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._optim import MIN_LEARNING_RATE, _BoundPreconditioner, _Schedule, make_optimizer
 from .exceptions import DivergenceError
 from .utils._atomic import restore_on_failure
 from .utils._persistence import _VersionedPickleMixin
+from .utils._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 
 
 def _log_softmax(O):

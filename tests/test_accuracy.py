@@ -7,7 +7,6 @@ small fake batches and always run.
 
 import importlib.util
 import os
-import pickle
 import subprocess
 import sys
 import warnings
@@ -20,6 +19,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_gabor.datasets import fetch_cifar10
+
+from conftest import write_fake_cifar
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "benchmarks" / "bench_accuracy.py"
@@ -48,29 +49,6 @@ needs_cifar = pytest.mark.skipif(
 )
 
 
-def _write_fake_cifar(folder, n_per_batch=20, with_test=True):
-    """A tiny CIFAR-10 copy in the official format (planar uint8, bytes keys)."""
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    names = [f"data_batch_{i}" for i in range(1, 6)] + (["test_batch"] if with_test else [])
-    for b, name in enumerate(names):
-        images = rng.integers(0, 256, size=(n_per_batch, 3, 32, 32), dtype=np.uint8)
-        batch = {
-            b"batch_label": name.encode(),
-            b"labels": [int(v) for v in (np.arange(n_per_batch) + b) % 10],
-            b"data": images.reshape(n_per_batch, -1),
-            b"filenames": [b"img_%d.png" % i for i in range(n_per_batch)],
-        }
-        with open(folder / name, "wb") as f:
-            pickle.dump(batch, f, protocol=2)
-    classes = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
-               "ship", "truck"]
-    with open(folder / "batches.meta", "wb") as f:
-        pickle.dump({b"num_cases_per_batch": n_per_batch,
-                     b"label_names": [c.encode() for c in classes],
-                     b"num_vis": 3072}, f, protocol=2)
-
-
 def _run_bench(home, *args):
     env = dict(os.environ, SKLEARN_GABOR_DATA=str(home))
     return subprocess.run(
@@ -86,7 +64,7 @@ def test_bench_exits_nonzero_without_data(tmp_path):
 
 
 def test_bench_eval_test_needs_test_batch(tmp_path, monkeypatch, capsys):
-    _write_fake_cifar(tmp_path / "cifar-10-batches-py", with_test=False)
+    write_fake_cifar(tmp_path / "cifar-10-batches-py", n_per_batch=20, with_test=False)
     monkeypatch.setenv("SKLEARN_GABOR_DATA", str(tmp_path))
     assert _bench().main(["--task", "cifar10", "--eval", "test"]) == 2
     assert "test_batch" in capsys.readouterr().err
@@ -99,7 +77,7 @@ def test_bench_eval_test_needs_test_batch(tmp_path, monkeypatch, capsys):
 def test_bench_last_line(tmp_path, monkeypatch, capsys, task, eval_split, n_train, n_eval):
     """On fake batches the script trains on the right batches, evaluates on
     the held-out one and reports (any accuracy) on its last line."""
-    _write_fake_cifar(tmp_path / "cifar-10-batches-py")
+    write_fake_cifar(tmp_path / "cifar-10-batches-py", n_per_batch=20)
     monkeypatch.setenv("SKLEARN_GABOR_DATA", str(tmp_path))
     assert _bench().main(["--task", task, "--eval", eval_split]) == 0
     out = capsys.readouterr().out.strip().splitlines()

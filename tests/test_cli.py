@@ -1,7 +1,6 @@
 """The ``sklearn-gabor`` command: the demo end to end and its error messages."""
 
 import os
-import pickle
 import re
 import shutil
 import subprocess
@@ -15,11 +14,9 @@ import pytest
 from sklearn_gabor import _cli
 from sklearn_gabor._cli import FIGURES, main
 
+from conftest import write_fake_cifar
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-CIFAR_NAMES = [
-    "airplane", "automobile", "bird", "cat", "deer",
-    "dog", "frog", "horse", "ship", "truck",
-]  # fmt: skip
 
 
 def run_cli(*args, env=None, timeout=300):
@@ -155,29 +152,11 @@ def test_missing_matplotlib_is_one_clear_line(monkeypatch, capsys, tmp_path):
     assert "pip install sklearn-gabor[plot]" in err
 
 
-def _write_fake_cifar(folder, n_per_batch=40, with_test=True):
-    """A tiny CIFAR-10 copy in the official "python version" format."""
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    names = [f"data_batch_{i}" for i in range(1, 6)] + (["test_batch"] if with_test else [])
-    for b, name in enumerate(names):
-        labels = [(i + b) % 10 for i in range(n_per_batch)]
-        data = rng.integers(0, 256, size=(n_per_batch, 3072), dtype=np.uint8)
-        batch = {b"batch_label": name.encode(), b"labels": labels, b"data": data,
-                 b"filenames": [b"x.png"] * n_per_batch}  # fmt: skip
-        with open(folder / name, "wb") as f:
-            pickle.dump(batch, f, protocol=2)
-    meta = {b"label_names": [n.encode() for n in CIFAR_NAMES], b"num_vis": 3072,
-            b"num_cases_per_batch": n_per_batch}  # fmt: skip
-    with open(folder / "batches.meta", "wb") as f:
-        pickle.dump(meta, f, protocol=2)
-
-
 @pytest.mark.parametrize("with_test", [True, False])
 def test_demo_cats_vs_dogs_on_fake_batches(tmp_path, with_test):
     """The CIFAR path: batches 1-4 train, batch 5 validates, test only if present."""
     pytest.importorskip("matplotlib")
-    _write_fake_cifar(tmp_path / "data" / "cifar-10-batches-py", with_test=with_test)
+    write_fake_cifar(tmp_path / "data" / "cifar-10-batches-py", with_test=with_test)
     out = tmp_path / "out"
     result = run_cli(
         "demo", "--quick", "--dataset", "cats-vs-dogs",

@@ -10,30 +10,14 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import ndimage as ndi
-from scipy.signal import convolve2d
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_gabor import GaborTransformer
 
+from conftest import reference_response
+
 RNG = np.random.RandomState(0)
-
-
-def _reference_response(img, kernel, mode):
-    """Complex response by explicit spatial convolution.
-
-    ``scipy.ndimage.convolve`` of the real and imaginary kernels, except for
-    'reflect' with a kernel half-size >= 4x the image side, where ndimage
-    reads outside its buffer (scipy bug); there the periodic mirrored
-    extension is built with ``np.pad(mode='symmetric')``.
-    """
-    py, px = (np.array(kernel.shape) - 1) // 2
-    if mode == "reflect" and (py >= 4 * img.shape[0] or px >= 4 * img.shape[1]):
-        padded = np.pad(img, ((py, py), (px, px)), mode="symmetric")
-        return convolve2d(padded, kernel, mode="valid")
-    return ndi.convolve(img, kernel.real, mode=mode) + 1j * ndi.convolve(
-        img, kernel.imag, mode=mode
-    )
 
 
 @pytest.mark.parametrize("mode", ["reflect", "constant", "wrap"])
@@ -62,7 +46,7 @@ def test_response_equals_ndimage_convolve(mode, shape):
         img = X[i].reshape(H, W, C)
         for j, k in enumerate(gt.kernels_):
             for c in range(C):
-                r = _reference_response(img[:, :, c], k, mode)
+                r = reference_response(img[:, :, c], k, mode)
                 np.testing.assert_allclose(maps["real"][i, j, c], r.real, atol=1e-12)
                 np.testing.assert_allclose(maps["imag"][i, j, c], r.imag, atol=1e-12)
                 np.testing.assert_allclose(maps["modulus"][i, j, c], np.abs(r), atol=1e-12)
@@ -73,7 +57,7 @@ def test_pooling_and_nonlinearities_against_direct_computation():
     X = RNG.rand(3, H * W)
     common = dict(frequencies=(0.25,), thetas=(0.4,), resolution="full", dtype="float64")
     k = GaborTransformer((H, W), **common).fit(X).kernels_[0]
-    r = np.stack([_reference_response(x.reshape(H, W), k, "reflect") for x in X])
+    r = np.stack([reference_response(x.reshape(H, W), k, "reflect") for x in X])
     bh, bw = [0, 4, 8, 12], [0, 5, 10]
     for nl, fn in [
         ("modulus", np.abs),
@@ -98,7 +82,7 @@ def test_pooling_and_nonlinearities_against_direct_computation():
     # uneven cells: 7 rows in 3 cells -> [0, 2), [2, 4), [4, 7)
     X7 = RNG.rand(2, 7 * 5)
     gt = GaborTransformer((7, 5), pool_grid=(3, 1), pool_stats="max", **common).fit(X7)
-    r7 = np.stack([_reference_response(x.reshape(7, 5), gt.kernels_[0], "reflect") for x in X7])
+    r7 = np.stack([reference_response(x.reshape(7, 5), gt.kernels_[0], "reflect") for x in X7])
     F = gt.transform(X7)
     expect = np.stack([np.abs(r7[:, s:e]).max((1, 2)) for s, e in [(0, 2), (2, 4), (4, 7)]], 1)
     np.testing.assert_allclose(F, expect, atol=1e-12)

@@ -21,7 +21,7 @@ from sklearn.exceptions import ConvergenceWarning, InconsistentVersionWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils._param_validation import InvalidParameterError
+from sklearn_gabor.utils._sklearn_compat import InvalidParameterError
 
 import sklearn_gabor
 from sklearn_gabor import GaborTransformer, GDSoftmaxClassifier

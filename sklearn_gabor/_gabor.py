@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._kernels import gabor_bank
 from .utils._atomic import restore_on_failure
-from .utils._persistence import _VersionedPickleMixin
+from .utils._estimator import SklearnGaborMixin, check_no_array_api_dispatch
 from .utils._sklearn_compat import (
     Interval,
     StrOptions,
@@ -350,7 +350,7 @@ def _filtered(img, plan, index_maps, mode, shape, n_jobs):
             yield group, filters[f0:f1], resp[..., :Hc, :Wc]
 
 
-class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
+class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
     r"""Gabor filter-bank features of images stored as the rows of ``X``.
 
     Each row of ``X`` is an image flattened in C order from shape
@@ -690,6 +690,7 @@ class GaborTransformer(TransformerMixin, _VersionedPickleMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ input
     def _validate_X(self, X, reset):
+        check_no_array_api_dispatch(self)
         if sp.issparse(X):
             raise ValueError(
                 f"{type(self).__name__} does not accept sparse X: images must be "

@@ -34,7 +34,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._optim import MIN_LEARNING_RATE, _BoundPreconditioner, _Schedule, make_optimizer
 from .exceptions import DivergenceError
 from .utils._atomic import restore_on_failure
-from .utils._persistence import _VersionedPickleMixin
+from .utils._estimator import SklearnGaborMixin, check_no_array_api_dispatch
 from .utils._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 
 
@@ -139,7 +139,7 @@ def _loss_grad(W, b, X, y_idx, sample_weight, alpha, fit_intercept=True):
     return loss, grad_W, grad_b
 
 
-class GDSoftmaxClassifier(ClassifierMixin, _VersionedPickleMixin, BaseEstimator):
+class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
     r"""Softmax (multinomial logistic) regression trained by gradient descent.
 
     A linear model with one hyperplane per class, ``o = W x + b``, turned into
@@ -487,6 +487,7 @@ class GDSoftmaxClassifier(ClassifierMixin, _VersionedPickleMixin, BaseEstimator)
 
     # ----------------------------------------------------------- internals
     def _validate_train(self, X, y, sample_weight, reset):
+        check_no_array_api_dispatch(self)
         X, y = validate_data(
             self,
             X,
@@ -666,6 +667,7 @@ class GDSoftmaxClassifier(ClassifierMixin, _VersionedPickleMixin, BaseEstimator)
     # ------------------------------------------------------------ predict
     def _check_predict_input(self, X):
         check_is_fitted(self)
+        check_no_array_api_dispatch(self)
         return validate_data(
             self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False
         )

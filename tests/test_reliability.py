@@ -8,6 +8,7 @@ failed fit/partial_fit leaves a fitted estimator exactly as it was.
 """
 
 import pickle
+import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -739,3 +740,50 @@ def test_cli_data_errors_are_one_line(tmp_path, capsys, no_network):
     assert status == 2 and len(err.strip().splitlines()) == 1
     assert "data_batch_3 is truncated or corrupt" in err and "Traceback" not in err
     assert no_network.calls == []
+
+
+_ARRAY_API_SCRIPT = """
+import numpy as np, sklearn
+from sklearn_gabor import GaborTransformer, GDSoftmaxClassifier
+X = np.random.RandomState(0).rand(20, 64); y = np.arange(20) % 2
+for est in (GaborTransformer(), GDSoftmaxClassifier(max_iter=5)):
+    fitted = sklearn.clone(est).fit(X, y)
+    apply = fitted.predict if hasattr(fitted, "predict") else fitted.transform
+    for call in (lambda: est.fit(X, y), lambda: apply(X)):
+        with sklearn.config_context(array_api_dispatch=True):
+            try:
+                call()
+            except ValueError as e:
+                print(type(est).__name__, "|", e)
+"""
+
+
+def test_array_api_dispatch_is_refused_clearly():
+    """Under array_api_dispatch=True (which needs SCIPY_ARRAY_API=1 before SciPy
+    is imported, hence the subprocess) fit and transform/predict of both
+    estimators raise a ValueError that names the estimator, not an
+    AttributeError from deep inside NumPy."""
+    import subprocess
+    import sys
+
+    env = dict(os.environ, SCIPY_ARRAY_API="1")
+    out = subprocess.run([sys.executable, "-c", _ARRAY_API_SCRIPT], env=env,
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert len(lines) == 4, out.stdout + out.stderr
+    for line, name in zip(lines, ["GaborTransformer"] * 2 + ["GDSoftmaxClassifier"] * 2):
+        assert line.startswith(f"{name} | {name} does not support array API dispatch")
+
+
+def test_html_repr_links_to_this_package_docs():
+    """The notebook HTML repr's '?' link points at sklearn-gabor's API reference."""
+    from sklearn.utils import estimator_html_repr
+
+    from sklearn_gabor import GaborTransformer, GDSoftmaxClassifier
+
+    for est in (GaborTransformer(), GDSoftmaxClassifier()):
+        url = est._get_doc_link()
+        assert url.startswith("https://sklearn-gabor.readthedocs.io/")
+        assert url.endswith(f"generated/sklearn_gabor.{type(est).__name__}.html")
+        assert url in estimator_html_repr(est)

@@ -5,12 +5,15 @@ The classic image-classification recipe as two scikit-learn estimators:
 * :class:`GaborTransformer` turns images (rows of ``X``) into Gabor filter-bank
   features: complex responses to a bank over frequencies x orientations, a
   nonlinearity (modulus by default) and spatial pooling.
+* :func:`gabor_kernel` / :func:`gabor_bank` build the kernels and
+  :func:`gabor_responses` filters many images by many of them at once.
 * :class:`GDSoftmaxClassifier` is the linear model ``o = W x + b`` with softmax
   probabilities, trained by gradient descent ``theta <- theta - alpha grad L``
   on the mean cross-entropy loss (plus L2).
 """
 
 from ._version import __version__
+from ._engine import gabor_responses
 from ._kernels import gabor_bank, gabor_kernel
 from ._gabor import GaborTransformer
 from ._softmax import GDSoftmaxClassifier
@@ -20,5 +23,6 @@ __all__ = [
     "GDSoftmaxClassifier",
     "gabor_kernel",
     "gabor_bank",
+    "gabor_responses",
     "__version__",
 ]

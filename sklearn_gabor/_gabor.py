@@ -1,18 +1,21 @@
 """Gabor filter-bank features for images stored as rows of ``X``."""
 
 import math
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.fft
 import scipy.sparse as sp
-from joblib import cpu_count
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._kernels import gabor_bank
+from ._engine import (
+    build_features,
+    cell_bounds,
+    effective_threads,
+    kernel_labels,
+    mirror_kernels,
+)
+from ._kernels import bank_params
 from .utils._atomic import restore_on_failure
 from .utils._estimator import SklearnGaborMixin, check_no_array_api_dispatch
 from .utils._sklearn_compat import (
@@ -26,328 +29,12 @@ __all__ = ["GaborTransformer"]
 
 _NONLINEARITIES = ("modulus", "real", "imag", "rectified", "squared")
 _STATS = ("mean", "max", "std")
-# Fraction of a kernel's spectral energy allowed outside the reduced band for
-# the reduced-resolution path (resolution='auto'); see _build_plan.
-_SPECTRAL_LEAK_TOL = 1e-3
-_GUARD = 2
-# Samples per pooling cell (per axis) required on the coarse grid.
-_MIN_SAMPLES = 4
-# Target size (bytes) of the complex temporaries of one filter chunk.
-_CHUNK_BYTES = 16 * 2**20
 # Luminance weights (ITU-R BT.709, as skimage.color.rgb2gray).
 _GRAY_WEIGHTS = np.array([0.2125, 0.7154, 0.0721])
 # Rows: luminance, red-green, yellow-blue.
 _OPPONENT = np.array(
     [[1 / 3, 1 / 3, 1 / 3], [1.0, -1.0, 0.0], [0.5, 0.5, -1.0]],
 )
-
-
-def _is_fast_len(n):
-    return scipy.fft.next_fast_len(int(n)) == n
-
-
-def _fast_multiple(n_min, step):
-    """Smallest multiple of ``step`` that is >= ``n_min`` and FFT friendly."""
-    k = max(1, -(-n_min // step))
-    while not _is_fast_len(k * step):
-        k += 1
-    return k * step
-
-
-def _reflect_index(i, n):
-    """``scipy.ndimage`` 'reflect' extension (d c b a | a b c d | d c b a)."""
-    i = np.mod(i, 2 * n)
-    return np.where(i >= n, 2 * n - 1 - i, i)
-
-
-def _axis_layout(n, pad, mode, step):
-    """FFT length and source-index map along one axis.
-
-    The image occupies positions ``[0, n)`` of a periodic buffer of length
-    ``L``; the other positions hold the boundary extension that a linear
-    convolution with a kernel of half-size ``pad`` reads, so a circular
-    convolution on the buffer equals ``scipy.ndimage.convolve`` on ``[0, n)``
-    for any ``pad`` (also kernels larger than the image):
-
-    * 'wrap': ``L = n``, the kernel is wrapped (periodised) modulo ``n``.
-    * 'constant': ``L >= n + pad`` zeros after the image.
-    * 'reflect': either ``L = 2 n`` (the reflected extension has period
-      ``2 n``) or ``L >= n + 2 pad`` with ``pad`` reflected samples on each
-      side, whichever is cheaper.
-
-    Returns ``(L, index)`` with ``index[j]`` the image position stored at
-    buffer position ``j``, or -1 for a zero.
-    """
-    if mode == "wrap":
-        return n, np.arange(n)
-    if mode == "constant":
-        length = _fast_multiple(n + pad, step)
-        index = np.full(length, -1)
-        index[:n] = np.arange(n)
-        return length, index
-    # reflect
-    padded = _fast_multiple(n + 2 * pad, step)
-    double = 2 * n
-    cost_double = double * (1.0 if _is_fast_len(double) else 3.0)
-    if cost_double <= padded:
-        return double, _reflect_index(np.arange(double), n)
-    index = np.zeros(padded, dtype=int)
-    index[:n] = np.arange(n)
-    index[n : n + pad] = _reflect_index(np.arange(n, n + pad), n)
-    index[padded - pad :] = _reflect_index(np.arange(-pad, 0), n)
-    return padded, index
-
-
-def _cell_bounds(n, g):
-    return np.array([(i * n) // g for i in range(g + 1)])
-
-
-def _max_stride(bounds):
-    """Largest power-of-two stride that divides every cell boundary and
-    leaves at least _MIN_SAMPLES samples per cell along the axis."""
-    min_cell = int(np.min(np.diff(bounds)))
-    s = 1
-    while np.all(bounds % (2 * s) == 0) and 2 * s <= min_cell // _MIN_SAMPLES:
-        s *= 2
-    return s
-
-
-def _window(center, m, length):
-    """Spectral bins ``center + q`` (mod ``length``), ``q`` in FFT order."""
-    q = np.rint(np.fft.fftfreq(m) * m).astype(int)
-    return np.mod(center + q, length), q
-
-
-def _build_plan(kernels, shape, mode, bounds_h, bounds_w, reduced):
-    """Per-filter FFT layout: buffer maps, filter groups and spectral windows.
-
-    Each filter is applied as ``ifft(X_hat[window] * K_hat[window])``. At full
-    resolution the window is the whole spectrum. With ``reduced`` (modulus /
-    squared responses only) a filter whose spectrum fits, up to a fraction
-    ``_SPECTRAL_LEAK_TOL`` of its energy, in a band of ``L / s`` bins around
-    its peak is demodulated (the peak moved to 0, which leaves the modulus
-    unchanged) and inverse transformed on the ``s`` times coarser grid; the
-    samples then sit at the centres of ``s x s`` pixel blocks, which tile the
-    pooling cells.
-    """
-    H, W = shape
-    pad_h = max((k.shape[0] - 1) // 2 for k in kernels)
-    pad_w = max((k.shape[1] - 1) // 2 for k in kernels)
-    smax_h = _max_stride(bounds_h) if reduced else 1
-    smax_w = _max_stride(bounds_w) if reduced else 1
-    Lh, index_h = _axis_layout(H, pad_h, mode, smax_h)
-    Lw, index_w = _axis_layout(W, pad_w, mode, smax_w)
-    if Lh % smax_h:
-        smax_h = 1
-    if Lw % smax_w:
-        smax_w = 1
-
-    kh2 = np.fft.fftfreq(Lh)[:, None] ** 2
-    kw2 = np.fft.fftfreq(Lw)[None, :] ** 2
-    prior = 1.0 / np.maximum(kh2 + kw2, 1.0 / (Lh * Lw))
-    strides = []
-    spectra = []
-    for k in kernels:
-        kh, kw = k.shape
-        buf = np.zeros((Lh, Lw), dtype=np.complex128)
-        rows = np.mod(np.arange(kh) - (kh - 1) // 2, Lh)
-        cols = np.mod(np.arange(kw) - (kw - 1) // 2, Lw)
-        np.add.at(buf, (rows[:, None], cols[None, :]), k)
-        K = scipy.fft.fft2(buf)
-        power = np.abs(K) ** 2
-        ch, cw = np.unravel_index(np.argmax(power), power.shape)
-        # weight by a natural-image power spectrum ~ 1 / |k|^2 so that leaks
-        # near DC (where images have most energy) count
-        power = power * prior
-        total = power.sum()
-        best = (1, 1)
-        for sh in (2**i for i in range(int(math.log2(smax_h)) + 1)):
-            for sw in (2**i for i in range(int(math.log2(smax_w)) + 1)):
-                if sh * sw <= best[0] * best[1]:
-                    continue
-                # the band must fit in the central half of the coarse
-                # spectrum, so |r|^2 (twice as wide) is not aliased
-                wh, _ = _window(ch, max(1, Lh // (_GUARD * sh)), Lh)
-                ww, _ = _window(cw, max(1, Lw // (_GUARD * sw)), Lw)
-                inside = power[np.ix_(wh, ww)].sum()
-                if total - inside <= _SPECTRAL_LEAK_TOL * total:
-                    best = (sh, sw)
-        strides.append(best)
-        spectra.append((K, (ch, cw)))
-
-    groups = {}
-    for i, s in enumerate(strides):
-        groups.setdefault(s, []).append(i)
-    plan = []
-    for (sh, sw), idx in sorted(groups.items()):
-        Mh, Mw = Lh // sh, Lw // sw
-        full = sh == 1 and sw == 1
-        win_h, win_w, kws = [], [], []
-        for i in idx:
-            K, (ch, cw) = spectra[i]
-            if full:
-                kws.append(K)
-                continue
-            wh, qh = _window(ch, Mh, Lh)
-            ww, qw = _window(cw, Mw, Lw)
-            # sample at block centres (s - 1) / 2 and fold in the ifft scaling
-            ph = np.exp(2j * np.pi * qh * ((sh - 1) / 2) / Lh)
-            pw = np.exp(2j * np.pi * qw * ((sw - 1) / 2) / Lw)
-            scale = (Mh * Mw) / (Lh * Lw)
-            kws.append(K[np.ix_(wh, ww)] * (ph[:, None] * pw[None, :]) * scale)
-            win_h.append(wh)
-            win_w.append(ww)
-        plan.append(
-            {
-                "filters": np.asarray(idx),
-                "stride": (sh, sw),
-                "full": full,
-                "win_h": None if full else np.stack(win_h),
-                "win_w": None if full else np.stack(win_w),
-                "kernels": np.stack(kws),
-            }
-        )
-    return (Lh, Lw), (index_h, index_w), strides, plan
-
-
-def _pool(maps, bounds_h, bounds_w, stats):
-    """Cell statistics over the last two axes: ``(..., gh, gw, n_stats)``."""
-    Hc, Wc = maps.shape[-2:]
-    gh, gw = len(bounds_h) - 1, len(bounds_w) - 1
-    lead = maps.shape[:-2]
-    out = np.empty(lead + (gh, gw, len(stats)), dtype=maps.dtype)
-    uniform = (
-        Hc % gh == 0
-        and Wc % gw == 0
-        and np.array_equal(bounds_h, np.arange(gh + 1) * (Hc // gh))
-        and np.array_equal(bounds_w, np.arange(gw + 1) * (Wc // gw))
-    )
-    if uniform:
-        v = maps.reshape(lead + (gh, Hc // gh, gw, Wc // gw))
-        axes = (-3, -1)
-        for j, stat in enumerate(stats):
-            if stat == "mean":
-                out[..., j] = v.mean(axis=axes)
-            elif stat == "max":
-                out[..., j] = v.max(axis=axes)
-            else:
-                out[..., j] = v.std(axis=axes)
-        return out
-    for a in range(gh):
-        for b in range(gw):
-            cell = maps[..., bounds_h[a] : bounds_h[a + 1], bounds_w[b] : bounds_w[b + 1]]
-            for j, stat in enumerate(stats):
-                if stat == "mean":
-                    out[..., a, b, j] = cell.mean(axis=(-2, -1))
-                elif stat == "max":
-                    out[..., a, b, j] = cell.max(axis=(-2, -1))
-                else:
-                    out[..., a, b, j] = cell.std(axis=(-2, -1))
-    return out
-
-
-def _mirror_kernels(params, tol=1e-9):
-    """Index of the left-right mirror of every kernel of a bank, or None.
-
-    Mirroring ``x -> -x`` maps the kernel ``(f, theta)`` onto ``(f, pi -
-    theta)``, and the modulus of a real image's response depends on
-    ``theta`` only modulo ``pi``. The mirror of kernel ``k`` is a kernel with
-    the same frequency and envelope whose orientation equals ``pi - theta_k``
-    modulo ``pi`` (to ``tol`` radians). The result is an involution
-    (``m[m[k]] == k``); kernels that are their own mirror (0 and ``pi / 2``
-    modulo ``pi``) map to themselves. Returns None (and the offending
-    orientation) if some kernel has no mirror, or too few of them when
-    orientations are repeated.
-    """
-    ang = np.array([prm["theta"] for prm in params]) % np.pi
-    ang[np.pi - ang <= tol] = 0.0
-    target = (np.pi - ang) % np.pi
-    target[np.pi - target <= tol] = 0.0
-    env = np.array([[prm["frequency"], prm["sigma_x"], prm["sigma_y"]] for prm in params])
-    mirror = np.full(len(params), -1)
-    for k in range(len(params)):
-        if mirror[k] >= 0:
-            continue
-        diff = np.abs(ang - target[k])
-        match = (
-            (np.minimum(diff, np.pi - diff) <= tol)
-            & np.all(np.isclose(env, env[k], rtol=1e-9, atol=0.0), axis=1)
-        )
-        if match[k]:
-            mirror[k] = k
-            continue
-        free = np.flatnonzero(match & (mirror < 0))
-        if free.size == 0:
-            return None, params[k]["theta"]
-        mirror[k], mirror[free[0]] = free[0], k
-    return mirror, None
-
-
-def _flip_permutation(mirror, n_parts, n_chan, grid, n_stats, pairs):
-    """Column permutation ``perm`` with ``F(flip x) = F(x)[perm]``.
-
-    The first-order column (kernel k, part, channel, cell (a, b), stat) maps
-    to (``mirror[k]``, part, channel, (a, gw - 1 - b), stat), the cascade
-    column of path (i, j) to the path (``mirror[i]``, ``mirror[j]``) with the
-    same cell mirror (see :class:`GaborTransformer`, ``flip_invariant``).
-    """
-    gh, gw = grid
-    n_first = len(mirror) * n_parts * n_chan * gh * gw * n_stats
-    first = np.arange(n_first).reshape(len(mirror), n_parts, n_chan, gh, gw, n_stats)
-    perm = [first[mirror][:, :, :, :, ::-1].ravel()]
-    if pairs:
-        where = {pair: q for q, pair in enumerate(pairs)}
-        qmirror = np.array([where[(mirror[i], mirror[j])] for i, j in pairs])
-        second = n_first + np.arange(len(pairs) * n_chan * gh * gw * n_stats).reshape(
-            len(pairs), n_chan, gh, gw, n_stats
-        )
-        perm.append(second[qmirror][:, :, :, ::-1].ravel())
-    return np.concatenate(perm)
-
-
-def _n_threads(n_jobs):
-    """Threads for ``n_jobs``: None is 1, -1 all cores, -2 all but one, ..."""
-    if n_jobs is None:
-        return 1
-    if n_jobs < 0:
-        return max(1, cpu_count() + 1 + n_jobs)
-    return n_jobs
-
-
-def _filtered(img, plan, index_maps, mode, shape, n_jobs):
-    """Complex responses of channel-first images ``(B, C, H, W)`` to a bank.
-
-    Yields ``(group, filters, resp)`` per chunk of filters, ``resp`` of shape
-    ``(B, C, len(filters), H // sh, W // sw)`` for the group's stride.
-    """
-    B, C = img.shape[:2]
-    H, W = shape
-    index_h, index_w = index_maps
-    buf = img[:, :, np.maximum(index_h, 0)[:, None], np.maximum(index_w, 0)[None, :]]
-    if mode == "constant":
-        buf[:, :, index_h < 0, :] = 0
-        buf[:, :, :, index_w < 0] = 0
-    spec = scipy.fft.fft2(buf, axes=(-2, -1), workers=n_jobs)
-    del buf
-    itemsize = np.dtype(spec.dtype).itemsize
-    for group in plan:
-        sh, sw = group["stride"]
-        Hc, Wc = H // sh, W // sw
-        kern = group["kernels"]
-        filters = group["filters"]
-        per_filter = B * C * kern.shape[1] * kern.shape[2] * itemsize
-        chunk = max(1, _CHUNK_BYTES // per_filter)
-        for f0 in range(0, len(filters), chunk):
-            f1 = min(f0 + chunk, len(filters))
-            if group["full"]:
-                resp = spec[:, :, None] * kern[None, None, f0:f1]
-            else:
-                wh = group["win_h"][f0:f1, :, None]
-                ww = group["win_w"][f0:f1, None, :]
-                resp = spec[:, :, wh, ww]
-                resp *= kern[None, None, f0:f1]
-            resp = scipy.fft.ifft2(resp, axes=(-2, -1), overwrite_x=True, workers=n_jobs)
-            yield group, filters[f0:f1], resp[..., :Hc, :Wc]
 
 
 class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
@@ -817,7 +504,7 @@ class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
                 )
         (gh, gw), stats = self._resolve_pool(H, W)
         color_matrix, channel_names = self._color_matrix(C)
-        bounds_h, bounds_w = _cell_bounds(H, gh), _cell_bounds(W, gw)
+        bounds_w = cell_bounds(W, gw)
         if self.flip_invariant:
             if self.nonlinearity not in ("modulus", "squared"):
                 raise ValueError(
@@ -835,7 +522,7 @@ class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
                     f"{bounds_w.tolist()})."
                 )
 
-        kernels, params = gabor_bank(
+        params = bank_params(
             freqs,
             self.n_orientations,
             thetas=thetas,
@@ -847,7 +534,7 @@ class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         )
         mirror = None
         if self.flip_invariant:
-            mirror, lonely = _mirror_kernels(params)
+            mirror, lonely = mirror_kernels(params)
             if mirror is None:
                 shown = self.thetas if self.thetas is not None else "the default"
                 raise ValueError(
@@ -856,61 +543,28 @@ class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
                     f"of each): thetas={shown!r} has no mirror for theta="
                     f"{lonely:.6g} (pi - theta = {np.pi - lonely:.6g})."
                 )
-        # coarse sampling biases 'max' and 'std' by a few percent: mean only
-        reduced = (
-            self.resolution == "auto"
-            and self.nonlinearity in ("modulus", "squared")
-            and stats == ("mean",)
-            and self.order == 1  # the cascade needs full-resolution maps
+        features, kernels = build_features(
+            params, (H, W, C), mode=self.mode, nonlinearity=self.nonlinearity,
+            color=color_matrix, channels=channel_names,
+            contrast_normalization=self.contrast_normalization, grid=(gh, gw),
+            stats=stats, compression=self.compression,
+            orders=(1, 2) if self.order == 2 else (1,), resolution=self.resolution,
+            mirror=mirror,
         )
-        fft_shape, index_maps, strides, plan = _build_plan(
-            kernels, (H, W), self.mode, bounds_h, bounds_w, reduced
-        )
-        cascade, pairs = None, []
-        if self.order == 2:
-            reduced2 = self.resolution == "auto" and stats == ("mean",)
-            kfreq = np.array([prm["frequency"] for prm in params])
-            cascade, offset = [], 0
-            for f1 in np.unique(kfreq):
-                second = np.flatnonzero(kfreq < f1)
-                if second.size == 0:
-                    continue
-                first = np.flatnonzero(kfreq == f1)
-                _, maps2, _, plan2 = _build_plan(
-                    [kernels[j] for j in second], (H, W), self.mode,
-                    bounds_h, bounds_w, reduced2,
-                )
-                cascade.append(
-                    {"first": first, "n_second": second.size, "offset": offset,
-                     "index_maps": maps2, "plan": plan2}
-                )
-                pairs += [(i, j) for i in first for j in second]
-                offset += first.size * second.size
-
-        flip_pairs = None
-        if mirror is not None:
-            perm = _flip_permutation(
-                mirror, len(self._parts()), len(channel_names), (gh, gw),
-                len(stats), pairs,
-            )
-            keep = np.flatnonzero(np.arange(perm.size) <= perm)
-            flip_pairs = np.stack([keep, perm[keep]], axis=1)
-
+        layout = features.layout
+        strides = [(1, 1)] * len(params)
+        for k, s in zip(features.layer_one, features.first.strides):
+            strides[k] = s
         self.kernels_ = kernels
         self.kernel_params_ = params
         self.image_shape_ = (H, W, C)
         self.pool_grid_ = (gh, gw)
         self.channel_names_ = channel_names
-        self.fft_shape_ = fft_shape
+        self.fft_shape_ = features.first.fft_shape
         self.strides_ = strides
-        self._stats = stats
-        self._bounds = (bounds_h, bounds_w)
-        self._color = color_matrix
-        self._index_maps = index_maps
-        self._plan = plan
-        self._cascade = cascade
-        self.cascade_pairs_ = pairs
-        self.flip_pairs_ = flip_pairs
+        self.cascade_pairs_ = layout.pairs
+        self.flip_pairs_ = layout.flip
+        self._features = features
         return self
 
     # -------------------------------------------------------------- transform
@@ -918,9 +572,6 @@ class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         if self.dtype is not None:
             return np.dtype(self.dtype)
         return np.dtype(np.float64) if in_dtype == np.float64 else np.dtype(np.float32)
-
-    def _parts(self):
-        return ("re+", "im+") if self.nonlinearity == "rectified" else ("",)
 
     def transform(self, X):
         """Gabor features of the images in ``X``.
@@ -937,155 +588,9 @@ class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        dtype = self._out_dtype(X.dtype)
-        cdtype = np.result_type(dtype, np.complex64)
-        H, W, _ = self.image_shape_
-        gh, gw = self.pool_grid_
-        n_filters = len(self.kernels_)
-        n_parts = len(self._parts())
-        n_chan = len(self.channel_names_)
-        n_stats = len(self._stats)
-        n = X.shape[0]
-        n_first = n_filters * n_parts * n_chan * gh * gw * n_stats
-        n_pairs = len(self.cascade_pairs_)
-        n_full = n_first + n_pairs * n_chan * gh * gw * n_stats
-        flip = getattr(self, "flip_pairs_", None)
-
-        def views(a):
-            m = a.shape[0]
-            return (
-                a[:, :n_first].reshape(m, n_filters, n_parts, n_chan, gh, gw, n_stats),
-                a[:, n_first:].reshape(m, n_pairs, n_chan, gh, gw, n_stats),
-            )
-
-        if flip is None:
-            out = np.empty((n, n_full), dtype)
-            view = views(out)
-        else:
-            out = np.empty((n, flip.shape[0]), dtype)
-        plan = [dict(g, kernels=g["kernels"].astype(cdtype)) for g in self._plan]
-        if self._cascade is not None:
-            plan = (plan, [
-                dict(step, plan=[dict(g, kernels=g["kernels"].astype(cdtype))
-                                 for g in step["plan"]])
-                for step in self._cascade
-            ])
-        starts = range(0, n, self.batch_size)
-        n_threads = min(_n_threads(self.n_jobs), len(starts))
-        # with several batches in flight, each runs its FFTs on one thread
-        workers = 1 if n_threads > 1 else self.n_jobs
-
-        local = threading.local()  # one full-width batch buffer per thread
-
-        def run_batch(start):
-            stop = min(start + self.batch_size, n)
-            if flip is None:
-                self._transform_batch(
-                    X[start:stop], tuple(v[start:stop] for v in view), plan, dtype, workers
-                )
-                return
-            # full-width features of this batch, symmetrized into the reduced
-            # output: (F[:, k] + F[:, perm[k]]) / 2 before compression
-            if not hasattr(local, "full"):
-                local.full = np.empty((min(n, self.batch_size), n_full), dtype)
-            fb = local.full[: stop - start]
-            self._transform_batch(X[start:stop], views(fb), plan, dtype, workers)
-            ob = out[start:stop]
-            np.add(fb[:, flip[:, 0]], fb[:, flip[:, 1]], out=ob)
-            ob *= dtype.type(0.5)
-
-        if n_threads > 1:
-            # batches write disjoint rows of `out`; NumPy and scipy.fft release
-            # the GIL, so threads share the work without copying X. A plain
-            # thread pool: joblib would follow an active parallel_config (e.g.
-            # the dask backend of an enclosing GridSearchCV) and nest in it.
-            with ThreadPoolExecutor(n_threads) as pool:
-                list(pool.map(run_batch, starts))
-        else:
-            for start in starts:
-                run_batch(start)
-        if self.compression == "log1p":
-            np.copysign(np.log1p(np.abs(out)), out, out=out)
-        elif self.compression == "sqrt":
-            np.copysign(np.sqrt(np.abs(out)), out, out=out)
-        if not np.all(np.isfinite(out)):
-            raise ValueError(
-                f"The Gabor features overflowed to inf or NaN: X holds values up to "
-                f"{np.abs(X).max():.3g}, too large for {dtype} arithmetic "
-                f"(nonlinearity={self.nonlinearity!r}, pool_stats={self._stats}). "
-                "Rescale X (e.g. to [0, 1])"
-                + ("." if dtype == np.float64 else " or set dtype='float64'.")
-            )
-        return out
-
-    def _images(self, Xb, dtype):
-        """Rows -> float channel-first images ``(B, C', H, W)``."""
-        H, W, C = self.image_shape_
-        if Xb.dtype.kind in "iu":
-            img = Xb.astype(dtype)
-            img *= dtype.type(1 / 255)
-        else:
-            img = Xb.astype(dtype, copy=True)
-        img = img.reshape(-1, H, W, C)
-        if self.contrast_normalization:
-            flat = img.reshape(img.shape[0], -1)
-            mean = flat.mean(axis=1, dtype=np.float64)
-            var = flat.var(axis=1, dtype=np.float64)
-            scale = 1.0 / np.sqrt(var + 1e-8)
-            flat -= mean[:, None].astype(dtype)
-            flat *= scale[:, None].astype(dtype)
-        if self._color is not None:
-            img = img @ self._color.T.astype(dtype)
-        return np.ascontiguousarray(img.transpose(0, 3, 1, 2))
-
-    def _transform_batch(self, Xb, out, plan, dtype, workers=None):
-        img = self._images(Xb, dtype)
-        B, C = img.shape[:2]
-        H, W, _ = self.image_shape_
-        bounds_h, bounds_w = self._bounds
-        cascade = None
-        if self._cascade is not None:
-            plan, cascade = plan
-            # first-order modulus maps at full resolution, input of the cascade
-            U = np.empty((B, C, len(self.kernels_), H, W), dtype)
-        for group, filters, resp in _filtered(
-            img, plan, self._index_maps, self.mode, (H, W), workers
-        ):
-            sh, sw = group["stride"]
-            bh, bw = bounds_h // sh, bounds_w // sw
-            for p, maps in enumerate(self._nonlinear(resp)):
-                pooled = _pool(maps, bh, bw, self._stats)  # (B, C, F, gh, gw, S)
-                out[0][:, filters, p] = pooled.transpose(0, 2, 1, 3, 4, 5)
-            if cascade is not None:
-                U[:, :, filters] = np.abs(resp)
-        if cascade is None:
-            return
-        del img
-        for step in cascade:
-            first = step["first"]
-            n1, n2 = len(first), step["n_second"]
-            src = U[:, :, first].reshape(B, C * n1, H, W)
-            for group, filters, resp in _filtered(
-                src, step["plan"], step["index_maps"], self.mode, (H, W), workers
-            ):
-                sh, sw = group["stride"]
-                pooled = _pool(np.abs(resp), bounds_h // sh, bounds_w // sw, self._stats)
-                pooled = pooled.reshape((B, C, n1) + pooled.shape[2:])
-                for a in range(n1):  # pair (first[a], second[f]) at offset + a n2 + f
-                    cols = step["offset"] + a * n2 + filters
-                    out[1][:, cols] = pooled[:, :, a].transpose(0, 2, 1, 3, 4, 5)
-
-    def _nonlinear(self, resp):
-        nl = self.nonlinearity
-        if nl == "modulus":
-            return [np.abs(resp)]
-        if nl == "squared":
-            return [resp.real**2 + resp.imag**2]
-        if nl == "real":
-            return [np.ascontiguousarray(resp.real)]
-        if nl == "imag":
-            return [np.ascontiguousarray(resp.imag)]
-        return [np.maximum(resp.real, 0), np.maximum(resp.imag, 0)]
+        return self._features.transform(
+            X, self._out_dtype(X.dtype), self.batch_size, effective_threads(self.n_jobs)
+        )
 
     # ------------------------------------------------------------ names, tags
     def get_feature_names_out(self, input_features=None):
@@ -1114,31 +619,7 @@ class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         """
         check_is_fitted(self)
         _check_feature_names_in(self, input_features, generate_names=False)
-        gh, gw = self.pool_grid_
-        names = []
-        for prm in self.kernel_params_:
-            deg = np.degrees(prm["theta"])
-            head = f"f{prm['frequency']:.4g}_theta{deg:.4g}"
-            for part in self._parts():
-                p = f"_{part}" if part else ""
-                for ch in self.channel_names_:
-                    for a in range(gh):
-                        for b in range(gw):
-                            for stat in self._stats:
-                                names.append(f"{head}{p}_{ch}_cell{a}-{b}_{stat}")
-        for i, j in self.cascade_pairs_:
-            head = "_".join(
-                f"f{prm['frequency']:.4g}_theta{np.degrees(prm['theta']):.4g}"
-                for prm in (self.kernel_params_[i], self.kernel_params_[j])
-            )
-            for ch in self.channel_names_:
-                for a in range(gh):
-                    for b in range(gw):
-                        for stat in self._stats:
-                            names.append(f"{head}_{ch}_cell{a}-{b}_{stat}")
-        flip = getattr(self, "flip_pairs_", None)
-        if flip is not None:
-            names = [names[k] + "_lrmean" for k in flip[:, 0]]
+        names = self._features.layout.names(kernel_labels(self.kernel_params_))
         return np.asarray(names, dtype=object)
 
     def __sklearn_tags__(self):

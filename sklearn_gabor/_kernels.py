@@ -44,7 +44,14 @@ def sigma_from_bandwidth(frequency, bandwidth=1.0):
     5.622
     """
     b = float(bandwidth)
-    prefactor = 1.0 / np.pi * math.sqrt(math.log(2) / 2.0) * (2.0**b + 1) / (2.0**b - 1)
+    if b > 64:
+        # 2**b + 1 and 2**b - 1 round to the same double once b > 53, and
+        # 2**b overflows from b = 1024: the ratio is 1 (the limit b -> inf)
+        ratio = 1.0
+    else:
+        p = 2.0**b
+        ratio = (p + 1) / (p - 1) if p > 1.0 else math.inf
+    prefactor = 1.0 / np.pi * math.sqrt(math.log(2) / 2.0) * ratio
     return prefactor / float(frequency)
 
 
@@ -129,23 +136,57 @@ def gabor_kernel(
         sigma_x = sigma_from_bandwidth(frequency, bandwidth)
     if sigma_y is None:
         sigma_y = sigma_from_bandwidth(frequency, bandwidth)
-    _check_positive(sigma_x, "sigma_x")
-    _check_positive(sigma_y, "sigma_y")
+    check_envelope(frequency, theta, bandwidth, sigma_x, sigma_y, n_stds)
+    y0, x0 = half_size(theta, sigma_x, sigma_y, n_stds)
+    y, x = np.meshgrid(
+        np.arange(-y0, y0 + 1), np.arange(-x0, x0 + 1), indexing="ij", sparse=True
+    )
+    return gabor_values(y, x, frequency, theta, sigma_x, sigma_y, offset, dtype)
 
+
+def half_size(theta, sigma_x, sigma_y, n_stds):
+    """Half-sizes ``(y0, x0)`` of the kernel support (shape ``(2 y0 + 1, 2 x0 + 1)``)."""
     ct = math.cos(theta)
     st = math.sin(theta)
     x0 = math.ceil(max(abs(n_stds * sigma_x * ct), abs(n_stds * sigma_y * st), 1))
     y0 = math.ceil(max(abs(n_stds * sigma_y * ct), abs(n_stds * sigma_x * st), 1))
-    if (2 * y0 + 1) * (2 * x0 + 1) > MAX_KERNEL_PIXELS:
+    return y0, x0
+
+
+def check_envelope(frequency, theta, bandwidth, sigma_x, sigma_y, n_stds):
+    """ValueError unless the kernel has a finite peak and at most MAX_KERNEL_PIXELS pixels."""
+    _check_positive(sigma_x, "sigma_x")
+    _check_positive(sigma_y, "sigma_y")
+    if not np.isfinite(1 / (2 * np.pi * np.float64(sigma_x) * sigma_y)):
+        raise ValueError(
+            f"sigma_x={sigma_x!r} and sigma_y={sigma_y!r} are too small: the kernel's "
+            "peak 1 / (2 pi sigma_x sigma_y) overflows float64."
+        )
+    ct, st = math.cos(theta), math.sin(theta)
+    x0 = max(abs(n_stds * sigma_x * ct), abs(n_stds * sigma_y * st), 1)
+    y0 = max(abs(n_stds * sigma_y * ct), abs(n_stds * sigma_x * st), 1)
+    if not (math.isfinite(x0) and math.isfinite(y0)) or (
+        (2 * math.ceil(y0) + 1) * (2 * math.ceil(x0) + 1) > MAX_KERNEL_PIXELS
+    ):
+        size = " x ".join(
+            str(2 * math.ceil(v) + 1) if math.isfinite(v) else "inf" for v in (y0, x0)
+        )
         raise ValueError(
             f"The Gabor kernel for frequency={frequency!r}, bandwidth={bandwidth!r}, "
-            f"n_stds={n_stds!r} would have {2 * y0 + 1} x {2 * x0 + 1} pixels "
+            f"n_stds={n_stds!r} would have {size} pixels "
             f"(sigma_x={sigma_x:.4g}, sigma_y={sigma_y:.4g}), more than the "
             f"{MAX_KERNEL_PIXELS:,} allowed: raise frequency or bandwidth, or lower n_stds."
         )
-    y, x = np.meshgrid(
-        np.arange(-y0, y0 + 1), np.arange(-x0, x0 + 1), indexing="ij", sparse=True
-    )
+
+
+def gabor_values(y, x, frequency, theta, sigma_x, sigma_y, offset, dtype=np.complex128):
+    """The Gabor function at integer row offsets ``y`` and column offsets ``x``.
+
+    ``y`` and ``x`` broadcast against each other (e.g. a column and a row);
+    :func:`gabor_kernel` is this on the full grid of its support.
+    """
+    ct = math.cos(theta)
+    st = math.sin(theta)
     rotx = x * ct + y * st
     roty = -x * st + y * ct
 
@@ -213,6 +254,24 @@ def gabor_bank(
     >>> len(kernels), params[5]["frequency"], round(params[5]["theta"], 4)
     (8, 0.2, 0.7854)
     """
+    params = bank_params(
+        frequencies, n_orientations, thetas=thetas, bandwidth=bandwidth,
+        sigma_x=sigma_x, sigma_y=sigma_y, n_stds=n_stds, offset=offset,
+    )
+    kernels = [
+        gabor_kernel(p["frequency"], p["theta"], bandwidth, p["sigma_x"], p["sigma_y"],
+                     n_stds, offset, dtype=dtype)
+        for p in params
+    ]
+    return kernels, params
+
+
+def bank_params(frequencies, n_orientations=8, *, thetas=None, bandwidth=1.0,
+                sigma_x=None, sigma_y=None, n_stds=3, offset=0.0):
+    """The parameter dicts of :func:`gabor_bank`, without building the kernels.
+
+    ``shape`` is the shape that :func:`gabor_kernel` gives each kernel.
+    """
     freqs = _as_1d_floats(frequencies, "frequencies")
     if thetas is None:
         if (
@@ -225,15 +284,14 @@ def gabor_bank(
             )
         thetas = np.arange(n_orientations) * np.pi / n_orientations
     thetas = _as_1d_floats(thetas, "thetas")
-    kernels, params = [], []
+    params = []
     for f in freqs:
         f = float(f)
         sx = sigma_from_bandwidth(f, bandwidth) if sigma_x is None else float(sigma_x)
         sy = sigma_from_bandwidth(f, bandwidth) if sigma_y is None else float(sigma_y)
         for t in thetas:
             t = float(t)
-            k = gabor_kernel(f, t, bandwidth, sx, sy, n_stds, offset, dtype=dtype)
-            kernels.append(k)
+            y0, x0 = half_size(t, sx, sy, n_stds) if np.isfinite(sx * sy) else (0, 0)
             params.append(
                 {
                     "frequency": f,
@@ -243,7 +301,7 @@ def gabor_bank(
                     "sigma_y": sy,
                     "n_stds": float(n_stds),
                     "offset": float(offset),
-                    "shape": k.shape,
+                    "shape": (2 * y0 + 1, 2 * x0 + 1),
                 }
             )
-    return kernels, params
+    return params

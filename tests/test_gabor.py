@@ -13,18 +13,25 @@ from scipy import ndimage as ndi
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_gabor import GaborTransformer
+from sklearn_gabor import GaborTransformer, gabor_kernel
 
 from conftest import reference_response
 
 RNG = np.random.RandomState(0)
 
 
+def _full_kernel(p):
+    """The kernel of a kernel_params_ entry, as gabor_kernel builds it."""
+    return gabor_kernel(p["frequency"], p["theta"], p["bandwidth"], p["sigma_x"],
+                        p["sigma_y"], p["n_stds"], p["offset"])
+
+
 @pytest.mark.parametrize("mode", ["reflect", "constant", "wrap"])
 @pytest.mark.parametrize("shape", [(16, 16), (7, 11), (3, 2, 3)])
 def test_response_equals_ndimage_convolve(mode, shape):
     """Per-pixel 'pooling' exposes the filtered maps; kernels up to 69x69 are
-    larger than every image here."""
+    larger than every image here (and are cut to what the image can use: the
+    reference convolves the full kernels)."""
     H, W = shape[:2]
     C = shape[2] if len(shape) == 3 else 1
     X = RNG.rand(2, H * W * C)
@@ -41,10 +48,11 @@ def test_response_equals_ndimage_convolve(mode, shape):
             dtype="float64",
         ).fit(X)
         maps[nl] = gt.transform(X).reshape(2, len(gt.kernels_), C, H, W)
-    assert max(max(k.shape) for k in gt.kernels_) > max(H, W)
+    full = [_full_kernel(p) for p in gt.kernel_params_]
+    assert max(max(k.shape) for k in full) > 2 * max(H, W)
     for i in range(2):
         img = X[i].reshape(H, W, C)
-        for j, k in enumerate(gt.kernels_):
+        for j, k in enumerate(full):
             for c in range(C):
                 r = reference_response(img[:, :, c], k, mode)
                 np.testing.assert_allclose(maps["real"][i, j, c], r.real, atol=1e-12)
@@ -307,7 +315,9 @@ def test_kernel_larger_than_image_every_mode():
     X = RNG.rand(2, 3 * 2)
     for mode in ("reflect", "constant", "wrap"):
         gt = GaborTransformer((3, 2), frequencies=(0.05,), mode=mode).fit(X)
-        assert gt.kernels_[0].shape[0] > 20
+        assert gt.kernel_params_[0]["shape"][0] > 20
+        # stored cut to what a 3 x 2 image can use with this mode
+        assert max(k.shape[0] for k in gt.kernels_) <= 2 * 3 + 1
         F = gt.transform(X)
         assert F.shape == (2, 8 * 3 * 2) and np.all(np.isfinite(F))
 

@@ -1,0 +1,192 @@
+"""Pooled Gabor features of images: everything ``transform`` needs, built once.
+
+:func:`build_features` turns a bank description into a frozen
+:class:`GaborFeatures`; :meth:`GaborFeatures.transform` computes the feature
+matrix of rows of images from it alone.
+"""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from joblib import cpu_count
+
+from ._cascade import build_cascade, run_cascade
+from ._images import ImagePrep
+from ._layout import FeatureLayout
+from ._plan import build_plan
+from ._pool import Pooling, cell_bounds
+from ._support import axis_layout, folded_gabor_kernel, kernel_pad
+
+__all__ = ["MAX_BANK_BYTES", "GaborFeatures", "bank_nbytes", "build_features",
+           "effective_threads"]
+
+#: largest filter bank (kernels and their FFT spectra, complex128) built
+MAX_BANK_BYTES = 4 * 2**30
+
+
+def effective_threads(n_jobs):
+    """Threads for ``n_jobs`` (joblib's convention): None is 1, -1 all cores,
+    -2 all but one, ..., and at least 1."""
+    if n_jobs is None:
+        return 1
+    if n_jobs < 0:
+        return max(1, cpu_count() + 1 + n_jobs)
+    return int(n_jobs)
+
+
+def _nonlinear(resp, nonlinearity):
+    """The maps of the complex responses that are pooled (two for 'rectified')."""
+    if nonlinearity == "modulus":
+        return [np.abs(resp)]
+    if nonlinearity == "squared":
+        return [resp.real**2 + resp.imag**2]
+    if nonlinearity == "real":
+        return [np.ascontiguousarray(resp.real)]
+    if nonlinearity == "imag":
+        return [np.ascontiguousarray(resp.imag)]
+    return [np.maximum(resp.real, 0), np.maximum(resp.imag, 0)]
+
+
+@dataclass(frozen=True)
+class GaborFeatures:
+    """A fitted feature extractor (see :class:`~sklearn_gabor.GaborTransformer`).
+
+    ``first`` is the plan of the first-layer kernels ``layer_one`` (bank
+    indices, ascending; plan filter ``i`` is kernel ``layer_one[i]``),
+    ``cascade`` the second-layer steps (empty without second order).
+    """
+
+    prep: ImagePrep
+    nonlinearity: str
+    pooling: Pooling
+    compression: str
+    layout: FeatureLayout
+    layer_one: np.ndarray
+    first: object  # FilterPlan
+    cascade: tuple
+
+    def transform(self, X, dtype, batch_size, n_threads):
+        """Features ``(n, layout.n_out)`` of ``dtype`` for the rows of ``X``.
+
+        Batches of ``batch_size`` rows run on up to ``n_threads`` threads
+        (each batch's FFTs on one thread), or one batch at a time with
+        ``n_threads`` FFT workers.
+        """
+        dtype = np.dtype(dtype)
+        cdtype = np.result_type(dtype, np.complex64)
+        plans = (self.first.astype(cdtype), tuple(s.astype(cdtype) for s in self.cascade))
+        n, layout = X.shape[0], self.layout
+        out = np.empty((n, layout.n_out), dtype)
+        starts = range(0, n, batch_size)
+        pool_threads = min(n_threads, len(starts))
+        workers = 1 if pool_threads > 1 else n_threads
+        local = threading.local()  # one full-width batch buffer per thread
+
+        def run_batch(start):
+            stop = min(start + batch_size, n)
+            if layout.flip is None:
+                self._batch(X[start:stop], layout.views(out[start:stop]), plans, dtype, workers)
+                return
+            # full-width features of this batch, symmetrized into the reduced
+            # output: (F[:, k] + F[:, perm[k]]) / 2 before compression
+            if not hasattr(local, "full"):
+                local.full = np.empty((min(n, batch_size), layout.n_full), dtype)
+            full = local.full[: stop - start]
+            self._batch(X[start:stop], layout.views(full), plans, dtype, workers)
+            layout.symmetrize(full, out[start:stop])
+
+        if pool_threads > 1:
+            # batches write disjoint rows of `out`; NumPy and scipy.fft release
+            # the GIL, so threads share the work without copying X. A plain
+            # thread pool: joblib would follow an active parallel_config (e.g.
+            # the dask backend of an enclosing GridSearchCV) and nest in it.
+            with ThreadPoolExecutor(pool_threads) as pool:
+                list(pool.map(run_batch, starts))
+        else:
+            for start in starts:
+                run_batch(start)
+        self._compress(out)
+        self._check_finite(out, X)
+        return out
+
+    def _batch(self, Xb, views, plans, dtype, workers):
+        first_view, second_view = views
+        plan, steps = plans
+        img = self.prep(Xb, dtype)
+        B, C, H, W = img.shape
+        U = np.empty((B, C, len(self.layer_one), H, W), dtype) if steps else None
+        for filters, stride, resp in plan.responses(img, workers):
+            if first_view is not None:
+                kernels = self.layer_one[filters]
+                for p, maps in enumerate(_nonlinear(resp, self.nonlinearity)):
+                    pooled = self.pooling(maps, stride)  # (B, C, F, gh, gw, S)
+                    first_view[:, kernels, p] = pooled.transpose(0, 2, 1, 3, 4, 5)
+            if U is not None:  # first-order modulus at full resolution
+                U[:, :, filters] = np.abs(resp)
+        if U is None:
+            return
+        del img
+        slots = np.full(self.layout.n_filters, -1)
+        slots[self.layer_one] = np.arange(len(self.layer_one))
+        run_cascade(steps, U, slots, self.pooling, second_view, workers)
+
+    def _compress(self, out):
+        if self.compression == "log1p":
+            np.copysign(np.log1p(np.abs(out)), out, out=out)
+        elif self.compression == "sqrt":
+            np.copysign(np.sqrt(np.abs(out)), out, out=out)
+
+    def _check_finite(self, out, X):
+        if not np.all(np.isfinite(out)):
+            raise ValueError(
+                f"The Gabor features overflowed to inf or NaN: X holds values up to "
+                f"{np.abs(X).max():.3g}, too large for {out.dtype} arithmetic "
+                f"(nonlinearity={self.nonlinearity!r}, pool_stats={self.pooling.stats}). "
+                "Rescale X (e.g. to [0, 1])"
+                + ("." if out.dtype == np.float64 else " or set dtype='float64'.")
+            )
+
+
+def bank_nbytes(params, image_shape, mode, layout):
+    """Bytes of the kernels and FFT spectra (complex128) that a bank needs."""
+    H, W = image_shape[:2]
+    pads = [kernel_pad(p["shape"], (H, W), mode) for p in params]
+    Lh = axis_layout(H, max(p[0] for p in pads), mode).length
+    Lw = axis_layout(W, max(p[1] for p in pads), mode).length
+    n_spectra = len(layout.layer_one_filters()) + sum(len(p.second) for p in layout.paths)
+    pixels = sum((2 * py + 1) * (2 * px + 1) for py, px in pads)
+    return 16 * (pixels + n_spectra * Lh * Lw)
+
+
+def build_features(params, image_shape, *, mode, nonlinearity, color, channels,
+                   contrast_normalization, grid, stats, compression, orders,
+                   resolution, mirror=None):
+    """The :class:`GaborFeatures` of a bank, and its kernels cut for ``image_shape``.
+
+    ``params`` are the kernel parameter dicts of
+    :func:`~sklearn_gabor._kernels.bank_params`; ``mirror`` the kernel mirror
+    map for mirror-averaged features (:func:`~._flip.mirror_kernels`).
+    """
+    H, W, _ = image_shape
+    kernels = [folded_gabor_kernel(p, (H, W), mode) for p in params]
+    pooling = Pooling(cell_bounds(H, grid[0]), cell_bounds(W, grid[1]), tuple(stats))
+    parts = ("re+", "im+") if nonlinearity == "rectified" else ("",)
+    layout = FeatureLayout.build([p["frequency"] for p in params], parts, channels,
+                                 grid, stats, orders)
+    if mirror is not None:
+        layout = layout.with_flip(mirror)
+    # coarse sampling biases 'max' and 'std' by a few percent: mean only
+    coarse = resolution == "auto" and tuple(stats) == ("mean",)
+    # the cascade needs full-resolution first-order maps
+    reduced = coarse and nonlinearity in ("modulus", "squared") and not layout.paths
+    layer_one = layout.layer_one_filters()
+    first = build_plan([kernels[k] for k in layer_one], (H, W), mode,
+                       pooling.max_strides() if reduced else (1, 1))
+    cascade = build_cascade(layout.paths, kernels, (H, W), mode,
+                            pooling.max_strides() if coarse else (1, 1))
+    prep = ImagePrep(tuple(image_shape), bool(contrast_normalization), color)
+    features = GaborFeatures(prep, nonlinearity, pooling, compression, layout,
+                             layer_one, first, cascade)
+    return features, kernels

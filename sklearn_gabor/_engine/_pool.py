@@ -1,0 +1,80 @@
+"""Pooling of response maps over a grid of cells."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["STATS", "Pooling", "cell_bounds", "max_stride"]
+
+STATS = ("mean", "max", "std")
+# Samples per pooling cell (per axis) required on a coarse grid.
+MIN_SAMPLES = 4
+
+
+def cell_bounds(n, g):
+    """Boundaries of ``g`` cells on ``n`` samples: cell ``a`` is ``[a n // g, (a + 1) n // g)``."""
+    return np.array([(i * n) // g for i in range(g + 1)])
+
+
+def max_stride(bounds):
+    """Largest power-of-two stride that divides every cell boundary and
+    leaves at least MIN_SAMPLES samples per cell along the axis."""
+    min_cell = int(np.min(np.diff(bounds)))
+    s = 1
+    while np.all(bounds % (2 * s) == 0) and 2 * s <= min_cell // MIN_SAMPLES:
+        s *= 2
+    return s
+
+
+def _reduce(cells, stat, axes):
+    if stat == "mean":
+        return cells.mean(axis=axes)
+    if stat == "max":
+        return cells.max(axis=axes)
+    return cells.std(axis=axes)
+
+
+@dataclass(frozen=True)
+class Pooling:
+    """Statistics ``stats`` over the cells of the grid ``bounds_h x bounds_w``."""
+
+    bounds_h: np.ndarray
+    bounds_w: np.ndarray
+    stats: tuple
+
+    @property
+    def grid(self):
+        return len(self.bounds_h) - 1, len(self.bounds_w) - 1
+
+    def max_strides(self):
+        """The coarsest sampling ``(sh, sw)`` that keeps the cells whole."""
+        return max_stride(self.bounds_h), max_stride(self.bounds_w)
+
+    def __call__(self, maps, stride=(1, 1)):
+        """Cell statistics over the last two axes: ``(..., gh, gw, n_stats)``.
+
+        ``maps`` may be sampled every ``stride`` pixels (reduced resolution),
+        the cells then span ``bounds // stride`` samples.
+        """
+        bounds_h, bounds_w = self.bounds_h // stride[0], self.bounds_w // stride[1]
+        Hc, Wc = maps.shape[-2:]
+        gh, gw = self.grid
+        lead = maps.shape[:-2]
+        out = np.empty(lead + (gh, gw, len(self.stats)), dtype=maps.dtype)
+        uniform = (
+            Hc % gh == 0
+            and Wc % gw == 0
+            and np.array_equal(bounds_h, np.arange(gh + 1) * (Hc // gh))
+            and np.array_equal(bounds_w, np.arange(gw + 1) * (Wc // gw))
+        )
+        if uniform:
+            v = maps.reshape(lead + (gh, Hc // gh, gw, Wc // gw))
+            for j, stat in enumerate(self.stats):
+                out[..., j] = _reduce(v, stat, (-3, -1))
+            return out
+        for a in range(gh):
+            for b in range(gw):
+                cell = maps[..., bounds_h[a] : bounds_h[a + 1], bounds_w[b] : bounds_w[b + 1]]
+                for j, stat in enumerate(self.stats):
+                    out[..., a, b, j] = _reduce(cell, stat, (-2, -1))
+        return out

@@ -6,10 +6,14 @@ real network access fail. The real-data test runs only when the environment
 variable SKLEARN_GABOR_DATA points at a folder holding the training batches.
 """
 
+import contextlib
 import hashlib
+import inspect
 import io
 import os
 import pickle
+import subprocess
+import sys
 import tarfile
 import time
 from pathlib import Path
@@ -31,6 +35,7 @@ from sklearn_gabor.datasets import _cifar
 # captured before the autouse fixture clears it for every test
 REAL_DATA_HOME = os.environ.get("SKLEARN_GABOR_DATA") or None
 FOLDER = "cifar-10-batches-py"
+ARCHIVE = "cifar-10-python.tar.gz"
 TRAIN = [f"data_batch_{i}" for i in range(1, 6)]
 NAMES = [
     "airplane",
@@ -54,6 +59,7 @@ def _isolated(monkeypatch, tmp_path):
         raise AssertionError("a test tried to access the network")
 
     monkeypatch.setattr(_cifar, "_urlopen", no_network)
+    monkeypatch.setattr(_cifar, "_sleep", lambda seconds: None)  # retries: no waiting
     monkeypatch.delenv("SKLEARN_GABOR_DATA", raising=False)
     monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "sklearn_default_home"))
 
@@ -392,7 +398,8 @@ def test_corrupt_batch(tmp_path, damage, detail):
         fetch_cifar10(data_home=tmp_path)
     msg = str(info.value)
     assert str(folder / "data_batch_3") in msg
-    assert "truncated or corrupt" in msg and "fetch CIFAR-10 again" in msg
+    assert "found:" in msg and "left as it is" in msg
+    assert "delete" not in msg.lower()  # never advice that loses data
     # the other subset is still readable
     assert len(fetch_cifar10(data_home=tmp_path, subset="test").target) == 2
 
@@ -539,15 +546,15 @@ def test_interrupted_download_leaves_nothing(tmp_path, monkeypatch):
     payload, content = make_archive(tmp_path)
     monkeypatch.setattr(_cifar, "CIFAR10_MD5", hashlib.md5(payload).hexdigest())
     monkeypatch.setattr(_cifar, "_CHUNK", 1024)
-    monkeypatch.setattr(
-        _cifar, "_urlopen", FakeOpener(payload, fail_after=len(payload) // 2)
-    )
+    opener = FakeOpener(payload, fail_after=len(payload) // 2)
+    monkeypatch.setattr(_cifar, "_urlopen", opener)
     home = tmp_path / "home"
     with pytest.raises(DatasetNotFoundError) as info:
-        fetch_cifar10(data_home=home)
+        fetch_cifar10(data_home=home, n_retries=0)
     msg = str(info.value)
     assert "ConnectionResetError" in msg and _cifar.CIFAR10_URL in msg
     assert "nothing was written" in msg
+    assert len(opener.calls) == 1  # n_retries=0: one attempt
     assert leftovers(home) == []
     # a later, complete download works
     monkeypatch.setattr(_cifar, "_urlopen", FakeOpener(payload))
@@ -563,7 +570,7 @@ def test_short_download_leaves_nothing(tmp_path, monkeypatch):
     )
     home = tmp_path / "home"
     with pytest.raises(DatasetNotFoundError, match="stopped after"):
-        fetch_cifar10(data_home=home)
+        fetch_cifar10(data_home=home, n_retries=0)
     assert leftovers(home) == []
 
 
@@ -572,15 +579,18 @@ def test_offline_error(tmp_path, monkeypatch):
     opener = FakeOpener(error=error)
     monkeypatch.setattr(_cifar, "_urlopen", opener)
     home = tmp_path / "home"
-    with pytest.raises(DatasetNotFoundError) as info:
-        fetch_cifar10(data_home=home)
+    with pytest.warns(UserWarning, match="Retrying the download") as record:
+        with pytest.raises(DatasetNotFoundError) as info:
+            fetch_cifar10(data_home=home, n_retries=2, delay=0.5)
+    assert len(record) == 2 and "retry 2 of 2" in str(record[-1].message)
     msg = str(info.value)
+    assert "(3 attempts)" in msg
     assert "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz" in msg
     assert str(home / FOLDER) in msg
     assert "Temporary failure in name resolution" in msg
     assert "SKLEARN_GABOR_DATA" in msg
     assert isinstance(info.value.__cause__, URLError)
-    assert len(opener.calls) == 1
+    assert len(opener.calls) == 3
     assert leftovers(home) == []
 
 
@@ -592,14 +602,17 @@ def test_no_download_when_not_allowed(tmp_path, monkeypatch):
     assert opener.calls == []
 
 
-def test_corrupt_archive_leaves_nothing(tmp_path, monkeypatch):
+def test_unpack_failure_keeps_the_verified_archive(tmp_path, monkeypatch):
+    """An archive that passed its checksum is kept when it cannot be unpacked."""
     payload = b"\x1f\x8b not really a gzip file" * 50
     monkeypatch.setattr(_cifar, "CIFAR10_MD5", hashlib.md5(payload).hexdigest())
     monkeypatch.setattr(_cifar, "_urlopen", FakeOpener(payload))
     home = tmp_path / "home"
-    with pytest.raises(CorruptDatasetError, match="Could not unpack"):
+    with pytest.raises(CorruptDatasetError, match="Could not unpack") as info:
         fetch_cifar10(data_home=home)
-    assert leftovers(home) == []
+    assert "passed its checksum and was kept" in str(info.value)
+    assert leftovers(home) == [ARCHIVE]  # no temporary folder, the archive kept
+    assert (home / ARCHIVE).read_bytes() == payload
 
 
 def test_archive_path_traversal_refused(tmp_path, monkeypatch):
@@ -609,7 +622,7 @@ def test_archive_path_traversal_refused(tmp_path, monkeypatch):
     home = tmp_path / "a" / "home"
     with pytest.raises(CorruptDatasetError, match="Refusing to extract"):
         fetch_cifar10(data_home=home)
-    assert leftovers(home) == []
+    assert leftovers(home) == [ARCHIVE]
     assert not (tmp_path / "a" / "escaped").exists()
     assert not (tmp_path / "escaped").exists()
 
@@ -622,7 +635,240 @@ def test_reuses_complete_archive_on_disk(tmp_path, monkeypatch):
     home.mkdir()
     (home / "cifar-10-python.tar.gz").write_bytes(payload)
     assert len(fetch_cifar10(data_home=home).target) == 10  # no opener call
-    assert leftovers(home) == [FOLDER]
+    # the user's archive is not deleted after a successful unpack
+    assert leftovers(home) == [FOLDER, ARCHIVE]
+    assert (home / ARCHIVE).read_bytes() == payload
+
+
+# --------------------------------------------------------------------------
+# files are never lost
+
+
+def _interrupt(*args, **kwargs):
+    raise KeyboardInterrupt
+
+
+def test_ctrl_c_while_unpacking_keeps_the_downloaded_archive(tmp_path, monkeypatch):
+    payload, _ = make_archive(tmp_path)
+    monkeypatch.setattr(_cifar, "CIFAR10_MD5", hashlib.md5(payload).hexdigest())
+    opener = FakeOpener(payload)
+    monkeypatch.setattr(_cifar, "_urlopen", opener)
+    monkeypatch.setattr(tarfile.TarFile, "extractall", _interrupt)
+    home = tmp_path / "home"
+    with pytest.raises(KeyboardInterrupt):
+        fetch_cifar10(data_home=home)
+    assert leftovers(home) == [ARCHIVE]  # verified archive kept, temporary folder gone
+    monkeypatch.undo()
+    monkeypatch.setattr(_cifar, "CIFAR10_MD5", hashlib.md5(payload).hexdigest())
+    monkeypatch.setattr(_cifar, "_urlopen", FakeOpener(error=AssertionError("no download")))
+    assert len(fetch_cifar10(data_home=home).target) == 10  # unpacked from the kept archive
+    assert leftovers(home) == [FOLDER, ARCHIVE]
+    assert len(opener.calls) == 1
+
+
+@pytest.mark.parametrize("failure", [KeyboardInterrupt, OSError(28, "No space left on device")])
+def test_user_placed_archive_survives_a_failed_unpack(tmp_path, monkeypatch, failure):
+    payload, _ = make_archive(tmp_path)
+    monkeypatch.setattr(_cifar, "CIFAR10_MD5", hashlib.md5(payload).hexdigest())
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ARCHIVE).write_bytes(payload)
+
+    def fail(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr(tarfile.TarFile, "extractall", fail)
+    expected_error = KeyboardInterrupt if failure is KeyboardInterrupt else CorruptDatasetError
+    with pytest.raises(expected_error) as info:
+        fetch_cifar10(data_home=home)
+    if expected_error is CorruptDatasetError:
+        assert "No space left on device" in str(info.value)
+        assert "was kept" in str(info.value)
+    assert leftovers(home) == [ARCHIVE]
+    assert (home / ARCHIVE).read_bytes() == payload
+
+
+def test_user_archive_with_another_checksum_is_left_untouched(tmp_path, monkeypatch):
+    opener = FakeOpener(b"")
+    monkeypatch.setattr(_cifar, "_urlopen", opener)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ARCHIVE).write_bytes(b"half of a download")
+    with pytest.raises(CorruptDatasetError, match="not the official CIFAR-10 archive") as info:
+        fetch_cifar10(data_home=home)
+    assert "left untouched" in str(info.value)
+    assert (home / ARCHIVE).read_bytes() == b"half of a download"
+    assert opener.calls == []  # not overwritten by a download
+
+
+@pytest.mark.parametrize("where", [FOLDER, f"cifar10/{FOLDER}", None])
+def test_dangling_symlink_is_a_clear_error_and_keeps_the_archive(tmp_path, monkeypatch, where):
+    payload, _ = make_archive(tmp_path)
+    monkeypatch.setattr(_cifar, "CIFAR10_MD5", hashlib.md5(payload).hexdigest())
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / ARCHIVE).write_bytes(payload)
+    if where is None:  # data_home itself is the dangling link
+        home = tmp_path / "link_home"
+        home.symlink_to(tmp_path / "gone")
+        link = home
+    else:
+        home = base
+        link = home / where
+        link.parent.mkdir(exist_ok=True)
+        link.symlink_to(tmp_path / "gone")
+    with pytest.raises(DatasetNotFoundError) as info:
+        fetch_cifar10(data_home=home)
+    msg = str(info.value)
+    assert f"{link} is a symbolic link to {tmp_path / 'gone'}, which does not exist" in msg
+    assert "nothing was downloaded, unpacked or removed" in msg
+    assert link.is_symlink()
+    assert (base / ARCHIVE).read_bytes() == payload
+    assert not (tmp_path / "gone").exists()
+
+
+def test_a_folder_unpacked_meanwhile_by_another_process_is_used(tmp_path, monkeypatch):
+    """Without the lock (e.g. on Windows), losing the race to rename is not an error."""
+    payload, content = make_archive(tmp_path)
+    monkeypatch.setattr(_cifar, "CIFAR10_MD5", hashlib.md5(payload).hexdigest())
+    monkeypatch.setattr(_cifar, "_fetch_lock", lambda home: contextlib.nullcontext())
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ARCHIVE).write_bytes(payload)
+    original = _cifar._safe_members
+
+    def other_process_wins(tar, dest):
+        write_cifar(home / FOLDER, n_per_batch=2, seed=1)  # same files, unpacked first
+        return original(tar, dest)
+
+    monkeypatch.setattr(_cifar, "_safe_members", other_process_wins)
+    cifar = fetch_cifar10(data_home=home, subset="all")
+    images, labels = expected(content, TRAIN + ["test_batch"])
+    np.testing.assert_array_equal(cifar.images, images)
+    assert leftovers(home) == [FOLDER, ARCHIVE]  # no temporary folder left
+
+
+_CONCURRENT_FETCH = """
+import os, sys, time
+from sklearn_gabor.datasets import _cifar, fetch_cifar10
+url, md5, home, go = sys.argv[1:5]
+_cifar.CIFAR10_URL, _cifar.CIFAR10_MD5 = url, md5
+unpack = _cifar._extract
+
+def slow_unpack(*args, **kwargs):  # widen the window in which both would unpack
+    time.sleep(1.0)
+    return unpack(*args, **kwargs)
+
+_cifar._extract = slow_unpack
+while not os.path.exists(go):
+    time.sleep(0.005)
+print(len(fetch_cifar10(data_home=home, subset="all").target))
+"""
+
+
+@pytest.mark.parametrize("placed", [False, True], ids=["download", "user-archive"])
+def test_two_processes_fetch_at_once(tmp_path, placed):
+    """Both succeed: the second waits for the first and reads its folder."""
+    payload, _ = make_archive(tmp_path)
+    served = tmp_path / "served" / ARCHIVE
+    served.parent.mkdir()
+    served.write_bytes(payload)
+    home = tmp_path / "home"
+    if placed:
+        home.mkdir()
+        (home / ARCHIVE).write_bytes(payload)
+    go = tmp_path / "go"
+    script = tmp_path / "fetch.py"
+    script.write_text(_CONCURRENT_FETCH)
+    args = [sys.executable, str(script), served.as_uri(), hashlib.md5(payload).hexdigest(),
+            str(home), str(go)]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "SKLEARN_GABOR_DATA"}
+    procs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=env) for _ in range(2)]  # fmt: skip
+    time.sleep(0.5)
+    go.touch()
+    results = [p.communicate(timeout=120) for p in procs]
+    for p, (out, err) in zip(procs, results):
+        assert p.returncode == 0, err
+        assert out.strip() == "12"
+        assert "Traceback" not in err
+    assert leftovers(home) == ([FOLDER, ARCHIVE] if placed else [FOLDER])
+
+
+def test_batch_resaved_with_pickle_protocol_5_is_accepted(tmp_path):
+    folder = tmp_path / FOLDER
+    content = write_cifar(folder, n_per_batch=3)
+    with open(folder / "data_batch_2", "rb") as f:
+        batch = pickle.load(f, encoding="bytes")
+    with open(folder / "data_batch_2", "wb") as f:
+        pickle.dump(batch, f, protocol=5)
+    cifar = fetch_cifar10(data_home=tmp_path)
+    images, labels = expected(content, TRAIN)
+    np.testing.assert_array_equal(cifar.images, images)
+    np.testing.assert_array_equal(cifar.target, labels)
+
+
+def test_retries_then_success(tmp_path, monkeypatch):
+    payload, _ = make_archive(tmp_path)
+    monkeypatch.setattr(_cifar, "CIFAR10_MD5", hashlib.md5(payload).hexdigest())
+    sleeps = []
+    monkeypatch.setattr(_cifar, "_sleep", sleeps.append)
+
+    class Flaky(FakeOpener):
+        def __call__(self, url, timeout=None):
+            self.calls.append(url)
+            if len(self.calls) <= 2:
+                raise URLError("timed out")
+            return FakeResponse(payload)
+
+    opener = Flaky()
+    monkeypatch.setattr(_cifar, "_urlopen", opener)
+    with pytest.warns(UserWarning, match="Retrying the download"):
+        cifar = fetch_cifar10(data_home=tmp_path / "home", n_retries=2, delay=2.5)
+    assert len(cifar.target) == 10
+    assert len(opener.calls) == 3 and sleeps == [2.5, 2.5]
+
+
+def test_checksum_mismatch_is_not_retried(tmp_path, monkeypatch):
+    payload, _ = make_archive(tmp_path)
+    opener = FakeOpener(payload)
+    monkeypatch.setattr(_cifar, "_urlopen", opener)
+    with pytest.raises(CorruptDatasetError, match="Checksum mismatch"):
+        fetch_cifar10(data_home=tmp_path / "home", n_retries=5)
+    assert len(opener.calls) == 1
+
+
+@pytest.mark.parametrize(
+    "kwargs, err, msg",
+    [
+        ({"n_retries": -1}, ValueError, "n_retries must be an integer >= 0"),
+        ({"n_retries": 1.5}, TypeError, "n_retries must be an integer"),
+        ({"delay": -1.0}, ValueError, "delay must be a finite number"),
+        ({"delay": float("nan")}, ValueError, "delay must be a finite number"),
+        ({"delay": "1"}, TypeError, "delay must be a number"),
+        ({"data_home": ""}, ValueError, "data_home is an empty string"),
+    ],
+)
+def test_bad_fetch_arguments(tmp_path, kwargs, err, msg):
+    with pytest.raises(err, match=msg):
+        fetch_cifar10(**{"data_home": tmp_path, **kwargs})
+    assert leftovers(tmp_path) == []
+
+
+def test_load_cats_vs_dogs_signature():
+    params = inspect.signature(load_cats_vs_dogs).parameters
+    assert list(params) == ["data_home", "subset", "download_if_missing", "return_X_y",
+                            "n_retries", "delay"]  # fmt: skip
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params.values())
+    with pytest.raises(TypeError, match="classes"):
+        load_cats_vs_dogs(classes=["cat"])
+
+
+def test_get_gabor_data_home_refuses_an_empty_string(monkeypatch):
+    with pytest.raises(ValueError, match="empty string"):
+        get_gabor_data_home("")
+    monkeypatch.setenv("SKLEARN_GABOR_DATA", "")  # an empty variable counts as unset
+    assert get_gabor_data_home() == Path(os.environ["SCIKIT_LEARN_DATA"])
 
 
 # --------------------------------------------------------------------------

@@ -22,8 +22,8 @@ class DatasetNotFoundError(FileNotFoundError):
 class CorruptDatasetError(OSError):
     """A dataset file is on disk but unreadable, truncated or fails its checksum.
 
-    The message names the offending file and how to recover (delete it and
-    fetch again).
+    The message names the file and what was found in it. The file itself is
+    left as it is: sklearn-gabor never deletes data that it did not write.
     """
 
 
@@ -38,14 +38,27 @@ def get_gabor_data_home(data_home=None):
     Parameters
     ----------
     data_home : str or path-like, default=None
-        Explicit folder; ``~`` is expanded. It is not created here.
+        Explicit folder; ``~`` is expanded. It is not created here. An empty
+        string is refused (it would silently mean the current folder); pass
+        ``"."`` for that.
 
     Returns
     -------
     data_home : pathlib.Path
         The resolved folder (not necessarily existing, except for the
         scikit-learn default, which scikit-learn creates).
+
+    Raises
+    ------
+    ValueError
+        ``data_home`` is an empty string.
     """
+    if data_home is not None and os.fspath(data_home) in ("", b""):
+        raise ValueError(
+            "data_home is an empty string; pass the folder that holds the data "
+            f"(\".\" for the current folder), or None for ${DATA_ENV_VAR} or "
+            "scikit-learn's data home."
+        )
     if data_home is None:
         data_home = os.environ.get(DATA_ENV_VAR) or None
     if data_home is None:

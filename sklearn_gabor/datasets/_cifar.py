@@ -16,8 +16,10 @@ import shutil
 import sys
 import tarfile
 import tempfile
+import time
 import urllib.request
-from numbers import Integral
+import warnings
+from numbers import Integral, Real
 from pathlib import Path
 from urllib.error import URLError
 
@@ -67,6 +69,7 @@ _N_FEATURES = _SIDE * _SIDE * _N_CHANNELS  # 3072
 # The opener used to download; tests replace it with a fake that serves an
 # archive built in memory, so no test ever touches the network.
 _urlopen = urllib.request.urlopen
+_sleep = time.sleep  # between download retries; tests replace it
 _TIMEOUT = 60  # seconds, for connecting and for each read
 _CHUNK = 1 << 20
 
@@ -119,6 +122,20 @@ def _find_folder(data_home):
     return None
 
 
+def _check_no_dangling_link(path):
+    """Refuse a symbolic link at ``path`` whose target does not exist."""
+    if path.is_symlink() and not path.exists():
+        try:
+            target = os.readlink(path)
+        except OSError:  # pragma: no cover - raced with its removal
+            target = "a missing target"
+        raise DatasetNotFoundError(
+            f"{path} is a symbolic link to {target}, which does not exist. Point "
+            f"the link at the folder that holds the CIFAR-10 batches, or remove "
+            "it; nothing was downloaded, unpacked or removed."
+        )
+
+
 def _where(data_home):
     a, b = _candidate_folders(data_home)
     return f"{a}/ or {b}/"
@@ -144,11 +161,16 @@ class _BatchUnpickler(pickle.Unpickler):
 
     _ALLOWED = frozenset(
         {
+            # protocols 2 to 4 (the official files are protocol 2)
             ("numpy.core.multiarray", "_reconstruct"),
             ("numpy._core.multiarray", "_reconstruct"),
             ("numpy", "ndarray"),
             ("numpy", "dtype"),
             ("_codecs", "encode"),  # bytes pickled by Python 3 at protocol 2
+            # protocol 5 (a batch re-saved by Python 3.8+ with the default or
+            # the highest protocol): arrays are rebuilt from a buffer
+            ("numpy.core.numeric", "_frombuffer"),
+            ("numpy._core.numeric", "_frombuffer"),
         }
     )
 
@@ -156,17 +178,18 @@ class _BatchUnpickler(pickle.Unpickler):
         if (module, name) not in self._ALLOWED:
             raise pickle.UnpicklingError(
                 f"refusing to load the global {module}.{name}, which a "
-                "CIFAR-10 batch never contains"
+                "CIFAR-10 batch never contains (loading it could run code)"
             )
         return super().find_class(module, name)
 
 
 def _corrupt(path, what):
     return CorruptDatasetError(
-        f"The CIFAR-10 file {path} is truncated or corrupt: {what}. Delete the "
-        f"folder {path.parent}/ and fetch CIFAR-10 again (fetch_cifar10 "
-        f"downloads it when it is missing), or unpack a fresh copy of "
-        f"{ARCHIVE_NAME} there."
+        f"The CIFAR-10 file {path} cannot be read as a batch of the python "
+        f"version; found: {what}. The file was left as it is. Every batch is "
+        f"in the official archive {ARCHIVE_NAME} ({CIFAR10_URL}); to use a "
+        "fresh copy, unpack it into another folder and pass that folder as "
+        "data_home."
     )
 
 
@@ -264,6 +287,18 @@ def _check_classes(classes):
     if len(set(selected)) != len(selected):
         raise ValueError(f"classes contains a class twice: {classes!r}")
     return np.asarray(selected, dtype=np.int64)
+
+
+def _check_retries(n_retries, delay):
+    if isinstance(n_retries, (bool, np.bool_)) or not isinstance(n_retries, Integral):
+        raise TypeError(f"n_retries must be an integer >= 0, got {n_retries!r}")
+    if n_retries < 0:
+        raise ValueError(f"n_retries must be an integer >= 0, got {n_retries}")
+    if isinstance(delay, (bool, np.bool_)) or not isinstance(delay, Real):
+        raise TypeError(f"delay must be a number of seconds >= 0, got {delay!r}")
+    if not (np.isfinite(delay) and delay >= 0):
+        raise ValueError(f"delay must be a finite number of seconds >= 0, got {delay}")
+    return int(n_retries), float(delay)
 
 
 def _assemble(batches, selected):
@@ -402,7 +437,7 @@ def _download(url, target, md5_expected):
                     progress.update(len(chunk))
                 progress.close()
         if total is not None and progress.done != total:
-            raise DatasetNotFoundError(
+            raise _IncompleteDownload(
                 f"The download of {url} stopped after {progress.done} of "
                 f"{total} bytes; nothing was kept."
             )
@@ -473,14 +508,93 @@ def _extract(archive, data_home):
                 f"{{{', '.join(missing)}}}; it is not the CIFAR-10 python version."
             )
         dest = Path(data_home) / FOLDER_NAME
-        os.rename(src, dest)
+        try:
+            os.rename(src, dest)
+        except OSError:
+            if not all((dest / f).is_file() for f in _ARCHIVE_FILES):
+                raise
+            # another process unpacked the same archive first: use its folder
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     return dest
 
 
-def _fetch(data_home):
-    """Download, verify and unpack CIFAR-10 into ``data_home``."""
+class _IncompleteDownload(DatasetNotFoundError):
+    """The server sent fewer bytes than it announced (retried)."""
+
+
+def _download_with_retries(url, target, md5_expected, n_retries, delay):
+    """:func:`_download`, retried ``n_retries`` times on network errors.
+
+    As scikit-learn's fetchers: a ``URLError`` or a timeout (here also a
+    dropped connection or an incomplete transfer) is retried after ``delay``
+    seconds, with a warning; a checksum mismatch is not.
+    """
+    attempt = 0
+    while True:
+        try:
+            return _download(url, target, md5_expected)
+        except (URLError, TimeoutError, ConnectionError, _IncompleteDownload) as exc:
+            if attempt >= n_retries:
+                raise
+            attempt += 1
+            reason = getattr(exc, "reason", None) or exc
+            warnings.warn(
+                f"Retrying the download of {url} in {delay:g} s (retry {attempt} "
+                f"of {n_retries}) after {type(exc).__name__}: {reason}",
+                UserWarning,
+                stacklevel=2,
+            )
+            _sleep(delay)
+
+
+@contextlib.contextmanager
+def _fetch_lock(data_home):
+    """Hold an exclusive lock on the folder ``data_home`` while fetching.
+
+    A second process (or thread) that fetches into the same folder waits for
+    the first and then finds the unpacked folder. The lock is an advisory
+    ``flock`` on the folder itself (no lock file is left behind), released
+    when the process ends, even if it is killed. Where ``flock`` is not
+    available the fetch goes on without it; :func:`_extract` then still
+    accepts a folder that another process unpacked first.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        fcntl = None
+    fd = None
+    if fcntl is not None:
+        with contextlib.suppress(OSError):
+            fd = os.open(data_home, os.O_RDONLY)
+    try:
+        if fd is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                print(
+                    f"Waiting for another process that is fetching CIFAR-10 into "
+                    f"{data_home} ...",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError:  # pragma: no cover - a file system without flock
+                pass
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)  # releases the lock
+
+
+def _fetch(data_home, n_retries, delay):
+    """Download (unless a verified archive is there), unpack into ``data_home``.
+
+    Files are never lost: an archive found in ``data_home`` is used and left
+    there; a downloaded archive is kept when unpacking fails or is
+    interrupted (it passed its checksum, so the next call reuses it) and
+    removed only once its folder is in place.
+    """
     archive = data_home / ARCHIVE_NAME
     try:
         data_home.mkdir(parents=True, exist_ok=True)
@@ -491,29 +605,67 @@ def _fetch(data_home):
             f"({type(exc).__name__}: {exc.strerror or exc}); nothing was downloaded. "
             f"{_HOWTO}"
         ) from exc
-    try:
-        # a complete, verified archive left by an earlier run is reused
-        if not (archive.is_file() and _file_md5(archive) == CIFAR10_MD5):
-            _download(CIFAR10_URL, archive, CIFAR10_MD5)
-    except (DatasetNotFoundError, CorruptDatasetError) as exc:
-        where = _where(data_home)
-        raise type(exc)(f"{exc} CIFAR-10 is expected in {where}. {_HOWTO}") from exc
-    except (URLError, OSError) as exc:  # offline, timeout, refused, disk...
-        reason = getattr(exc, "reason", None) or exc
-        raise DatasetNotFoundError(
-            f"CIFAR-10 was not found in {_where(data_home)} and downloading "
-            f"it from {CIFAR10_URL} failed ({type(exc).__name__}: {reason}); "
-            f"nothing was written. Check the connection, or {_HOWTO[0].lower()}"
-            f"{_HOWTO[1:]}"
-        ) from exc
-    try:
-        folder = _extract(archive, data_home)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            archive.unlink()
-        raise
-    with contextlib.suppress(OSError):
-        archive.unlink()
+    with _fetch_lock(data_home):
+        # another process may have unpacked it while this one waited
+        folder = _find_folder(data_home)
+        if folder is not None:
+            return folder
+        downloaded = False
+        if archive.exists() or archive.is_symlink():
+            if not archive.is_file():
+                raise CorruptDatasetError(
+                    f"{archive} exists but is not a readable file; CIFAR-10 would "
+                    "be downloaded to that name. Move it away; nothing was "
+                    "downloaded or removed."
+                )
+            digest = _file_md5(archive)
+            if digest != CIFAR10_MD5:
+                raise CorruptDatasetError(
+                    f"{archive} is not the official CIFAR-10 archive (MD5 {digest}, "
+                    f"expected {CIFAR10_MD5}); it may be incomplete. It was left "
+                    "untouched and nothing was downloaded: move it away (or "
+                    f"replace it with the official file from {CIFAR10_URL}) and "
+                    "fetch CIFAR-10 again."
+                )
+        else:
+            try:
+                _download_with_retries(CIFAR10_URL, archive, CIFAR10_MD5, n_retries, delay)
+            except (DatasetNotFoundError, CorruptDatasetError) as exc:
+                where = _where(data_home)
+                raise type(exc)(
+                    f"{exc} CIFAR-10 is expected in {where}. {_HOWTO}"
+                ) from exc
+            except (URLError, OSError) as exc:  # offline, timeout, refused, disk...
+                reason = getattr(exc, "reason", None) or exc
+                tries = f" ({n_retries + 1} attempts)" if n_retries else ""
+                raise DatasetNotFoundError(
+                    f"CIFAR-10 was not found in {_where(data_home)} and downloading "
+                    f"it from {CIFAR10_URL} failed{tries} ({type(exc).__name__}: "
+                    f"{reason}); nothing was written. Check the connection, or "
+                    f"{_HOWTO[0].lower()}{_HOWTO[1:]}"
+                ) from exc
+            downloaded = True
+        try:
+            folder = _extract(archive, data_home)
+        except (CorruptDatasetError, OSError) as exc:
+            folder = _find_folder(data_home)
+            if folder is not None:  # another process (without a lock) was first
+                return folder
+            kept = (
+                f" The archive {archive} passed its checksum and was kept; the "
+                "next call unpacks it without downloading."
+                if archive.is_file()
+                else ""
+            )
+            if isinstance(exc, CorruptDatasetError):
+                raise CorruptDatasetError(f"{exc}{kept}") from exc
+            raise CorruptDatasetError(
+                f"Could not unpack {archive} into {data_home}: "
+                f"{type(exc).__name__}: {exc}.{kept}"
+            ) from exc
+        if downloaded:
+            with contextlib.suppress(OSError):
+                archive.unlink()
     return folder
 
 
@@ -528,6 +680,8 @@ def fetch_cifar10(
     classes=None,
     download_if_missing=True,
     return_X_y=False,
+    n_retries=3,
+    delay=1.0,
 ):
     """Load the CIFAR-10 dataset (classification), downloading it if missing.
 
@@ -543,6 +697,14 @@ def fetch_cifar10(
     and ``download_if_missing`` is true, the official archive is downloaded
     (MD5-checked, through a temporary file renamed into place only when
     complete) and unpacked into ``<data_home>/cifar-10-batches-py/``.
+
+    Nothing is ever lost: an archive ``cifar-10-python.tar.gz`` that is
+    already in ``data_home`` (placed there by hand, or kept by an earlier
+    call) is used if it passes the checksum and is left where it is; a
+    downloaded archive is kept if unpacking fails or is interrupted, and
+    removed only once the folder is in place. Processes that fetch into the
+    same ``data_home`` at once take turns: the second waits and then reads
+    the folder the first one unpacked.
 
     Parameters
     ----------
@@ -566,6 +728,14 @@ def fetch_cifar10(
 
     return_X_y : bool, default=False
         If True, return ``(data, target)`` instead of a Bunch.
+
+    n_retries : int, default=3
+        Number of retries when the download fails on a network error
+        (connection refused or reset, timeout, incomplete transfer), as in
+        scikit-learn's fetchers. A checksum mismatch is not retried.
+
+    delay : float, default=1.0
+        Number of seconds between retries.
 
     Returns
     -------
@@ -599,7 +769,8 @@ def fetch_cifar10(
     CorruptDatasetError
         A batch is truncated or corrupt, or a download fails its checksum.
     ValueError
-        Unknown ``subset`` or class.
+        Unknown ``subset`` or class, an empty ``data_home``, or a negative
+        ``n_retries`` or ``delay``.
 
     Examples
     --------
@@ -616,16 +787,20 @@ def fetch_cifar10(
             f"subset must be one of 'train', 'test' or 'all', got {subset!r}"
         )
     selected = _check_classes(classes)
+    n_retries, delay = _check_retries(n_retries, delay)
     data_home = get_gabor_data_home(data_home)
+    _check_no_dangling_link(data_home)
     if data_home.exists() and not data_home.is_dir():
         raise DatasetNotFoundError(
             f"data_home {data_home} is a file, not a folder. {_HOWTO}"
         )
+    for candidate in _candidate_folders(data_home):
+        _check_no_dangling_link(candidate)
     blocker = data_home / FOLDER_NAME
     if blocker.exists() and not blocker.is_dir():
         raise CorruptDatasetError(
             f"{blocker} is a file, but CIFAR-10 needs a folder there (the "
-            f"unpacked {FOLDER_NAME}/ of {ARCHIVE_NAME}). Remove or rename the file "
+            f"unpacked {FOLDER_NAME}/ of {ARCHIVE_NAME}). Move or rename the file "
             "and fetch CIFAR-10 again."
         )
 
@@ -637,7 +812,7 @@ def fetch_cifar10(
                 f"(download_if_missing=False, so nothing was downloaded). "
                 f"{_HOWTO}"
             )
-        folder = _fetch(data_home)
+        folder = _fetch(data_home, n_retries, delay)
 
     files = _SUBSETS[subset]
     missing = [name for name in files if not (folder / name).is_file()]
@@ -673,18 +848,42 @@ def fetch_cifar10(
     )
 
 
-def load_cats_vs_dogs(**kwargs):
+def load_cats_vs_dogs(
+    *,
+    data_home=None,
+    subset="train",
+    download_if_missing=True,
+    return_X_y=False,
+    n_retries=3,
+    delay=1.0,
+):
     """Load the cat and dog images of CIFAR-10 as a binary problem.
 
-    A shortcut for ``fetch_cifar10(classes=("cat", "dog"), **kwargs)``: cats
-    are labelled 0 and dogs 1 (so a one-hot encoding gives cat = (1, 0) and
-    dog = (0, 1)).
+    The same as ``fetch_cifar10(classes=("cat", "dog"), ...)``: cats are
+    labelled 0 and dogs 1 (so a one-hot encoding gives cat = (1, 0) and
+    dog = (0, 1)). 10,000 training images (``subset="train"``, 5,000 per
+    class) and 2,000 test images.
 
     Parameters
     ----------
-    **kwargs
-        Passed to :func:`fetch_cifar10` (``data_home``, ``subset``,
-        ``download_if_missing``, ``return_X_y``); ``classes`` is not allowed.
+    data_home : str or path-like, default=None
+        Folder holding the data; see :func:`fetch_cifar10`.
+
+    subset : {"train", "test", "all"}, default="train"
+        Which batches to read; see :func:`fetch_cifar10`.
+
+    download_if_missing : bool, default=True
+        If False, raise :class:`DatasetNotFoundError` instead of downloading
+        when the data is not on disk.
+
+    return_X_y : bool, default=False
+        If True, return ``(data, target)`` instead of a Bunch.
+
+    n_retries : int, default=3
+        Number of retries of the download on a network error.
+
+    delay : float, default=1.0
+        Number of seconds between retries.
 
     Returns
     -------
@@ -698,6 +897,12 @@ def load_cats_vs_dogs(**kwargs):
     >>> cats_dogs.target_names  # doctest: +SKIP
     array(['cat', 'dog'], dtype='<U3')
     """
-    if "classes" in kwargs:
-        raise TypeError("load_cats_vs_dogs() does not take 'classes'")
-    return fetch_cifar10(classes=("cat", "dog"), **kwargs)
+    return fetch_cifar10(
+        data_home=data_home,
+        subset=subset,
+        classes=("cat", "dog"),
+        download_if_missing=download_if_missing,
+        return_X_y=return_X_y,
+        n_retries=n_retries,
+        delay=delay,
+    )

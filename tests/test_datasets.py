@@ -901,6 +901,25 @@ def test_make_gratings_deterministic():
     assert make_gratings(n_samples=3, random_state=rng)[0].shape == (3, 256)
 
 
+def test_make_gratings_bunch_holds_the_drawn_parameters():
+    """return_X_y=False: the Bunch's parameters rebuild every pixel (noise=0)."""
+    X, y = make_gratings(n_samples=7, image_shape=(6, 9), n_classes=3, noise=0.0,
+                         random_state=3)  # fmt: skip
+    g = make_gratings(n_samples=7, image_shape=(6, 9), n_classes=3, noise=0.0,
+                      random_state=3, return_X_y=False)  # fmt: skip
+    np.testing.assert_array_equal(g.data, X)
+    np.testing.assert_array_equal(g.target, y)
+    assert g.images.shape == (7, 6, 9) and np.shares_memory(g.images, g.data)
+    assert g.target_names.tolist() == ["0°", "60°", "120°"]
+    np.testing.assert_allclose(g.theta, y * np.pi / 3)
+    i, j = np.mgrid[0:6, 0:9]
+    for s in range(7):
+        t, f, p = g.theta[s], g.frequency[s], g.phase[s]
+        img = 0.5 + 0.5 * np.sin(2 * np.pi * f * (j * np.cos(t) + i * np.sin(t)) + p)
+        np.testing.assert_allclose(g.images[s], img, atol=1e-12)
+    assert np.all((g.frequency >= 0.08) & (g.frequency <= 0.25))
+
+
 def test_make_gratings_orientation_is_the_class():
     """Without noise, each image's dominant orientation is its class angle."""
     n_classes, side = 6, 32

@@ -50,11 +50,28 @@ def fitted_gabor(n_freqs=2, n_orientations=3):
 # ---------------------------------------------------------------- filter bank
 def test_filter_bank_one_panel_per_kernel():
     disp = FilterBankDisplay.from_estimator(fitted_gabor(2, 3))
-    assert disp.ax_.shape == (2, 3)  # rows: frequencies, columns: orientations
-    assert len(visible_panels(disp.figure_)) == 6
+    assert disp.axes_.shape == (2, 3)  # rows: frequencies, columns: orientations
+    assert not hasattr(disp, "ax_")  # a grid of panels is axes_, as in scikit-learn
+    assert len(visible_panels(disp.figure_)) == 6 + 1  # and the colour bar
     assert len(disp.images_) == 6
-    assert disp.ax_[0, 1].get_title() == "θ=60°"
-    assert disp.ax_[1, 0].get_ylabel() == "f=0.3"
+    assert disp.axes_[0, 1].get_title() == "θ=60°"
+    assert disp.axes_[1, 0].get_ylabel() == "f=0.3\ncycles/pixel"  # with its unit
+
+
+@pytest.mark.parametrize("part, low", [("real", -1.0), ("imag", -1.0), ("modulus", 0.0)])
+def test_filter_bank_colorbar_says_what_the_colours_mean(part, low):
+    disp = FilterBankDisplay.from_estimator(fitted_gabor(2, 3), part=part)
+    bar = disp.colorbar_
+    assert bar.mappable.norm.vmin == low and bar.mappable.norm.vmax == 1.0
+    assert "/ its panel's max" in bar.ax.get_ylabel()
+    assert bar.mappable.get_cmap().name == "RdBu_r"
+    # the images themselves span their panel's own [-max, max] (or [0, max])
+    for im, k in zip(disp.images_, fitted_gabor(2, 3).kernels_):
+        vmin, vmax = im.get_clim()
+        assert vmin == pytest.approx(low * vmax)
+    fig_no_bar = FilterBankDisplay.from_estimator(fitted_gabor(2, 3), colorbar=False)
+    assert fig_no_bar.colorbar_ is None
+    assert len(visible_panels(fig_no_bar.figure_)) == 6
 
 
 def test_filter_bank_same_scale_pads_to_largest_kernel():
@@ -73,7 +90,7 @@ def test_filter_bank_from_pipeline_and_given_axes(digits):
     fig, axes = plt.subplots(1, 6)
     disp = FilterBankDisplay.from_estimator(pipe, ax=axes)
     assert disp.figure_ is fig
-    assert len(visible_panels(fig)) == 4  # 2 spare Axes hidden
+    assert len(visible_panels(fig)) == 4 + 1  # 2 spare Axes hidden; the colour bar
 
 
 def test_filter_bank_errors():
@@ -90,8 +107,18 @@ def test_filter_bank_errors():
 
 def test_filter_bank_without_params_uses_a_plain_grid():
     kernels = [np.ones((3, 3)), np.ones((5, 5)), np.ones((3, 3))]
-    disp = FilterBankDisplay(kernels).plot()
+    disp = FilterBankDisplay(kernels).plot(colorbar=False)
     assert len(visible_panels(disp.figure_)) == 3
+
+
+def test_filter_bank_irregular_bank_titles_carry_the_unit():
+    from sklearn_gabor import gabor_kernel
+
+    params = [{"frequency": 0.1, "theta": 0.0}, {"frequency": 0.2, "theta": 0.5},
+              {"frequency": 0.2, "theta": 1.0}]  # fmt: skip
+    kernels = [gabor_kernel(p["frequency"], theta=p["theta"]) for p in params]
+    disp = FilterBankDisplay(kernels, params).plot()
+    assert disp.axes_.flat[0].get_title() == "f=0.1 cycles/px\nθ=0°"
 
 
 # ------------------------------------------------------------------ templates
@@ -99,17 +126,21 @@ def test_templates_one_panel_per_class(digits):
     X, y = digits
     clf = GDSoftmaxClassifier(max_iter=20).fit(X, y)
     disp = TemplatesDisplay.from_estimator(clf, image_shape=(8, 8))
-    assert disp.ax_.shape == (2, 5)
-    assert len(visible_panels(disp.figure_)) == 10
-    assert [a.get_title() for a in disp.ax_.flat] == [str(c) for c in range(10)]
+    assert disp.axes_.shape == (2, 5)
+    assert len(visible_panels(disp.figure_)) == 10 + 1  # and the colour bar
+    assert [a.get_title() for a in disp.axes_.flat] == [str(c) for c in range(10)]
     np.testing.assert_allclose(disp.images_[3].get_array(), clf.coef_[3].reshape(8, 8))
+    label = disp.colorbar_.ax.get_ylabel()
+    assert "raises the class score" in label and "lowers it" in label
+    assert [t.get_text() for t in disp.colorbar_.ax.get_yticklabels()] == ["-max", "0", "+max"]
+    assert disp.note_ is None
 
 
 def test_templates_binary_shows_both_classes(digits):
     X, y = digits
     clf = make_pipeline(GDSoftmaxClassifier(max_iter=20)).fit(X, y == 3)
     disp = TemplatesDisplay.from_estimator(clf, image_shape=(8, 8), class_names=["other", "three"])
-    assert len(visible_panels(disp.figure_)) == 2
+    assert len(visible_panels(disp.figure_)) == 2 + 1  # and the colour bar
     coef = clf[-1].coef_[0].reshape(8, 8)
     np.testing.assert_allclose(disp.images_[1].get_array(), coef / 2)
     np.testing.assert_allclose(disp.images_[0].get_array(), -coef / 2)
@@ -118,7 +149,10 @@ def test_templates_binary_shows_both_classes(digits):
 def test_templates_colour_images_rescaled_to_unit_range():
     rng = np.random.default_rng(0)
     disp = TemplatesDisplay(rng.normal(size=(3, 4 * 5 * 3)), image_shape=(4, 5, 3)).plot(n_cols=3)
-    assert disp.ax_.shape == (1, 3)
+    assert disp.axes_.shape == (1, 3)
+    assert disp.colorbar_ is None  # RGB has no single colormap: a line of text instead
+    assert "rescaled to [0, 1]" in disp.note_.get_text()
+    assert disp.note_ in disp.figure_.texts
     for im in disp.images_:
         arr = np.asarray(im.get_array())
         assert arr.shape == (4, 5, 3)
@@ -160,6 +194,34 @@ def test_loss_curve_from_pipeline_linear_scale(digits):
     assert disp.line_.get_label() == "gd"
     with pytest.raises(NotFittedError):
         LossCurveDisplay.from_estimator(GDSoftmaxClassifier())
+
+
+def test_loss_curve_from_mlp_classifier(digits):
+    """MLPClassifier's learning_rate is a schedule name: label by learning_rate_init."""
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = digits
+    mlp = MLPClassifier(hidden_layer_sizes=(), max_iter=5, random_state=0).fit(X, y)
+    disp = LossCurveDisplay.from_estimator(mlp)
+    assert disp.line_.get_label() == "learning_rate_init=0.001"
+    np.testing.assert_allclose(disp.line_.get_ydata(), mlp.loss_curve_)
+    sgd = MLPClassifier(hidden_layer_sizes=(), solver="sgd", learning_rate="adaptive",
+                        learning_rate_init=0.05, max_iter=5, random_state=0).fit(X, y)  # fmt: skip
+    disp = LossCurveDisplay.from_estimator(sgd, ax=disp.ax_)
+    assert disp.line_.get_label() == "learning_rate_init=0.05"
+
+
+def test_loss_curve_without_a_learning_rate_has_no_label():
+    from sklearn.base import BaseEstimator
+
+    class Curve(BaseEstimator):
+        def fit(self, X=None, y=None):
+            self.loss_curve_ = [3.0, 2.0, 1.5]
+            return self
+
+    disp = LossCurveDisplay.from_estimator(Curve().fit())
+    assert disp.line_.get_label().startswith("_")  # matplotlib's "no label"
+    assert disp.ax_.get_legend() is None
 
 
 # ------------------------------------------------------- optional dependency

@@ -3,7 +3,7 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils import check_random_state
+from sklearn.utils import Bunch, check_random_state
 
 __all__ = ["make_gratings"]
 
@@ -24,6 +24,7 @@ def make_gratings(
     random_state=None,
     *,
     frequency_range=(0.08, 0.25),
+    return_X_y=True,
 ):
     """Generate oriented sine gratings, one orientation per class.
 
@@ -64,6 +65,11 @@ def make_gratings(
         Range ``(low, high)`` of the spatial frequencies in cycles per pixel,
         ``0 < low <= high <= 0.5``.
 
+    return_X_y : bool, default=True
+        If True (the convention of scikit-learn's ``make_*`` generators),
+        return ``(X, y)``; if False, a :class:`~sklearn.utils.Bunch` that also
+        holds the images and the parameters each one was drawn with.
+
     Returns
     -------
     X : ndarray of shape (n_samples, prod(image_shape)), dtype float64
@@ -72,6 +78,24 @@ def make_gratings(
 
     y : ndarray of shape (n_samples,), dtype int64
         The class (orientation index) of each image.
+
+    data : :class:`~sklearn.utils.Bunch`, if ``return_X_y`` is False
+        Dictionary-like object with attributes:
+
+        data : ndarray of shape (n_samples, prod(image_shape))
+            ``X`` above.
+        target : ndarray of shape (n_samples,)
+            ``y`` above.
+        images : ndarray of shape (n_samples, *image_shape)
+            The same images, not flattened (a view of ``data``).
+        target_names : ndarray of str
+            The orientation of each class, e.g. ``"45°"``.
+        theta : ndarray of shape (n_samples,)
+            Orientation of each grating, in radians.
+        frequency : ndarray of shape (n_samples,)
+            Spatial frequency of each grating, in cycles per pixel.
+        phase : ndarray of shape (n_samples,)
+            Phase of each grating, in radians.
 
     Examples
     --------
@@ -82,6 +106,10 @@ def make_gratings(
     ((6, 64), (6,))
     >>> sorted(y.tolist())
     [0, 0, 1, 1, 2, 2]
+    >>> gratings = make_gratings(n_samples=6, image_shape=(8, 8), n_classes=3,
+    ...                          random_state=0, return_X_y=False)
+    >>> gratings.images.shape, gratings.target_names.tolist()
+    ((6, 8, 8), ['0°', '60°', '120°'])
     """
     n_samples = _check_int("n_samples", n_samples, 1)
     n_classes = _check_int("n_classes", n_classes, 2)
@@ -137,4 +165,16 @@ def make_gratings(
     if noise > 0:
         images += rng.normal(scale=noise, size=images.shape)
     np.clip(images, 0.0, 1.0, out=images)
-    return images.reshape(n_samples, -1), y
+    X = images.reshape(n_samples, -1)
+    if return_X_y:
+        return X, y
+    names = np.asarray([f"{180 * k / n_classes:g}°" for k in range(n_classes)])
+    return Bunch(
+        data=X,
+        target=y,
+        images=images,
+        target_names=names,
+        theta=theta,
+        frequency=freq,
+        phase=phase,
+    )

@@ -1,7 +1,9 @@
 """Plotting utilities following scikit-learn's Display convention.
 
 Each Display has a ``from_estimator`` class method, a ``plot(ax=...)``
-method and the fitted attributes ``figure_`` and ``ax_``:
+method and the attribute ``figure_``; as in scikit-learn, a Display with one
+Axes keeps it in ``ax_`` and one with a grid of panels keeps the array in
+``axes_``:
 
 * :class:`FilterBankDisplay`: the kernels of a fitted
   :class:`~sklearn_gabor.GaborTransformer`;

@@ -72,3 +72,31 @@ def panel_axes(plt, n_panels, n_cols, ax, panel_size, caller):
     for extra in axes.flat[n_panels:]:
         extra.set_visible(False)
     return fig, axes
+
+
+def relative_colorbar(plt, fig, axes, cmap, low, label, grow=False):
+    """One colour bar for panels that are each scaled to their own maximum.
+
+    The panels share a colormap but not a scale (each is scaled to its own
+    maximum absolute value), so the bar is labelled relative to that maximum:
+    from ``low`` (-1 for signed values, 0 for non-negative ones) to 1.
+    ``grow=True`` widens the figure by one inch to make room for it.
+
+    Returns
+    -------
+    colorbar : matplotlib Colorbar
+    """
+    from matplotlib.colors import Normalize
+
+    if grow:  # a figure the display made: widen it for the bar and its label
+        fig.set_figwidth(fig.get_figwidth() + 1.0)
+    mappable = plt.cm.ScalarMappable(norm=Normalize(low, 1.0), cmap=cmap)
+    ticks = [low, 0.0, 1.0] if low < 0 else [0.0, 0.5, 1.0]
+    names = ["-max", "0", "+max"] if low < 0 else ["0", "max/2", "max"]
+    bar = fig.colorbar(
+        mappable, ax=list(np.ravel(axes)), ticks=ticks, shrink=0.8, fraction=0.04, pad=0.03
+    )
+    bar.ax.set_yticklabels(names)
+    bar.set_label(label, fontsize=8)
+    bar.ax.tick_params(labelsize=8)
+    return bar

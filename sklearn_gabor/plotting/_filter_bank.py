@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .._gabor import GaborTransformer
-from ._base import import_pyplot, panel_axes
+from ._base import import_pyplot, panel_axes, relative_colorbar
 
 _PARTS = {
     "real": np.real,
@@ -28,7 +28,13 @@ class FilterBankDisplay:
     It is recommended to create a display with :meth:`from_estimator`, which
     reads the bank of a fitted :class:`~sklearn_gabor.GaborTransformer`, and
     then to restyle it with :meth:`plot`. When the bank is a full grid of
-    frequencies x orientations, rows are frequencies and columns orientations.
+    frequencies x orientations, rows are frequencies (in cycles per pixel)
+    and columns orientations (in degrees).
+
+    Each panel is scaled to its own maximum absolute value (low frequencies
+    have smaller peak values), symmetrically around 0 for the real and
+    imaginary parts; the colour bar gives the value relative to that maximum
+    (with the default colormap: red positive, blue negative, white 0).
 
     Parameters
     ----------
@@ -43,10 +49,13 @@ class FilterBankDisplay:
     ----------
     figure_ : matplotlib Figure
         Figure holding the panels.
-    ax_ : ndarray of matplotlib Axes of shape (n_rows, n_cols)
+    axes_ : ndarray of matplotlib Axes of shape (n_rows, n_cols)
         One Axes per kernel (extra Axes are hidden).
     images_ : list of matplotlib AxesImage
         The drawn kernels, in bank order.
+    colorbar_ : matplotlib Colorbar or None
+        The colour bar (value relative to each panel's maximum), or None
+        with ``colorbar=False``.
 
     See Also
     --------
@@ -61,7 +70,7 @@ class FilterBankDisplay:
     >>> gabor = GaborTransformer(image_shape=(8, 8), frequencies=(0.15, 0.3),
     ...                          n_orientations=4).fit(np.zeros((1, 64)))
     >>> disp = FilterBankDisplay.from_estimator(gabor)  # doctest: +SKIP
-    >>> disp.ax_.shape  # doctest: +SKIP
+    >>> disp.axes_.shape  # doctest: +SKIP
     (2, 4)
     """
 
@@ -70,7 +79,9 @@ class FilterBankDisplay:
         self.kernel_params = kernel_params
 
     @classmethod
-    def from_estimator(cls, estimator, *, part="real", same_scale=True, cmap="RdBu_r", ax=None):
+    def from_estimator(
+        cls, estimator, *, part="real", same_scale=True, cmap="RdBu_r", colorbar=True, ax=None
+    ):
         """Plot the filter bank of a fitted :class:`~sklearn_gabor.GaborTransformer`.
 
         Parameters
@@ -86,6 +97,8 @@ class FilterBankDisplay:
             panels share one pixel scale (low frequencies have wide kernels).
         cmap : str or matplotlib Colormap, default='RdBu_r'
             Colormap; each panel is scaled symmetrically around 0.
+        colorbar : bool, default=True
+            Draw a colour bar of the value relative to each panel's maximum.
         ax : array-like of matplotlib Axes, default=None
             At least ``len(kernels_)`` Axes to draw into; ``None`` creates a
             figure with one row per frequency.
@@ -93,7 +106,7 @@ class FilterBankDisplay:
         Returns
         -------
         display : FilterBankDisplay
-            The display, with ``figure_`` and ``ax_`` set.
+            The display, with ``figure_`` and ``axes_`` set.
         """
         steps = [s for _, s in getattr(estimator, "steps", [])] or [estimator]
         gabor = next((s for s in steps if isinstance(s, GaborTransformer)), None)
@@ -104,7 +117,7 @@ class FilterBankDisplay:
             )
         check_is_fitted(gabor, "kernels_")
         disp = cls(gabor.kernels_, gabor.kernel_params_)
-        return disp.plot(part=part, same_scale=same_scale, cmap=cmap, ax=ax)
+        return disp.plot(part=part, same_scale=same_scale, cmap=cmap, colorbar=colorbar, ax=ax)
 
     def _grid(self):
         """``(n_rows, n_cols, full_grid)`` for the panels."""
@@ -119,7 +132,7 @@ class FilterBankDisplay:
         )
         return (n_freqs, n_cols, True) if full else (None, min(n, 8), False)
 
-    def plot(self, *, part="real", same_scale=True, cmap="RdBu_r", ax=None):
+    def plot(self, *, part="real", same_scale=True, cmap="RdBu_r", colorbar=True, ax=None):
         """Draw the kernels.
 
         Parameters
@@ -130,6 +143,8 @@ class FilterBankDisplay:
             Pad kernels to a common size so that panels share one pixel scale.
         cmap : str or matplotlib Colormap, default='RdBu_r'
             Colormap, symmetric around 0 in each panel.
+        colorbar : bool, default=True
+            Draw a colour bar of the value relative to each panel's maximum.
         ax : array-like of matplotlib Axes, default=None
             Axes to draw into (at least one per kernel); ``None`` creates a
             figure.
@@ -137,7 +152,8 @@ class FilterBankDisplay:
         Returns
         -------
         display : FilterBankDisplay
-            This object, with ``figure_``, ``ax_`` and ``images_`` set.
+            This object, with ``figure_``, ``axes_``, ``images_`` and
+            ``colorbar_`` set.
         """
         if part not in _PARTS:
             raise ValueError(f"part must be one of {sorted(_PARTS)}; got {part!r}.")
@@ -171,10 +187,16 @@ class FilterBankDisplay:
                     if i < n_cols:
                         a.set_title(f"θ={deg}", fontsize=9)
                     if i % n_cols == 0:
-                        a.set_ylabel(freq, fontsize=9)
+                        a.set_ylabel(f"{freq}\ncycles/pixel", fontsize=8)
                 else:
-                    a.set_title(f"{freq}\nθ={deg}", fontsize=8)
+                    a.set_title(f"{freq} cycles/px\nθ={deg}", fontsize=7)
+        self.colorbar_ = None
+        if colorbar:
+            what = {"real": "real part", "imag": "imaginary part", "modulus": "|g|"}[part]
+            low = 0.0 if part == "modulus" else -1.0
+            label = f"{what} / its panel's max"
+            self.colorbar_ = relative_colorbar(plt, fig, axes, cmap, low, label, ax is None)
         self.figure_ = fig
-        self.ax_ = axes
+        self.axes_ = axes
         self.images_ = images
         return self

@@ -1,9 +1,21 @@
 """Display of the training loss of a gradient-descent classifier per epoch."""
 
+from numbers import Real
+
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import final_estimator, import_pyplot
+
+
+def _default_label(estimator):
+    """``name=value`` of the estimator's numeric learning rate, else None."""
+    params = estimator.get_params() if hasattr(estimator, "get_params") else {}
+    for name in ("learning_rate", "learning_rate_init"):
+        value = params.get(name)
+        if isinstance(value, Real) and not isinstance(value, bool):
+            return f"{name}={value:g}"
+    return None
 
 
 class LossCurveDisplay:
@@ -63,7 +75,10 @@ class LossCurveDisplay:
             ending with one.
         label : str, default=None
             Legend label; ``None`` uses ``learning_rate=<value>`` when the
-            estimator has that parameter.
+            estimator's ``learning_rate`` is a number, else
+            ``learning_rate_init=<value>`` (as for
+            :class:`~sklearn.neural_network.MLPClassifier`, whose
+            ``learning_rate`` names a schedule), else no label.
         log_scale : bool, default=True
             Use a logarithmic loss axis.
         ax : matplotlib Axes, default=None
@@ -78,8 +93,8 @@ class LossCurveDisplay:
         """
         est = final_estimator(estimator)
         check_is_fitted(est, "loss_curve_")
-        if label is None and "learning_rate" in est.get_params():
-            label = f"learning_rate={est.get_params()['learning_rate']:g}"
+        if label is None:
+            label = _default_label(est)
         disp = cls(est.loss_curve_, label=label)
         return disp.plot(log_scale=log_scale, ax=ax, **kwargs)
 

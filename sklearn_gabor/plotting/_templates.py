@@ -5,7 +5,7 @@ import math
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import final_estimator, import_pyplot, panel_axes
+from ._base import final_estimator, import_pyplot, panel_axes, relative_colorbar
 
 
 class TemplatesDisplay:
@@ -33,10 +33,17 @@ class TemplatesDisplay:
     ----------
     figure_ : matplotlib Figure
         Figure holding the panels.
-    ax_ : ndarray of matplotlib Axes of shape (n_rows, n_cols)
+    axes_ : ndarray of matplotlib Axes of shape (n_rows, n_cols)
         One Axes per class (extra Axes are hidden).
     images_ : list of matplotlib AxesImage
         The drawn templates, in class order.
+    colorbar_ : matplotlib Colorbar or None
+        For grayscale templates, the colour bar of the weight relative to
+        each panel's maximum; None for colour templates or with
+        ``colorbar=False``.
+    note_ : matplotlib Text or None
+        For colour templates, the line under the panels that says how they
+        are scaled; None otherwise or with ``colorbar=False``.
 
     See Also
     --------
@@ -45,11 +52,13 @@ class TemplatesDisplay:
     Notes
     -----
     Grayscale templates (and the channel mean of images whose ``C`` is not
-    3) are drawn with a diverging colormap scaled
-    symmetrically around 0 in each panel (red: pixels that raise the class
-    score, blue: pixels that lower it). Colour templates are rescaled to
-    ``[0, 1]`` per template, ``(w - min w) / (max w - min w)``, as in the
-    classic picture.
+    3) are drawn with a diverging colormap scaled symmetrically around 0 in
+    each panel, with a colour bar (with the default colormap, red: pixels
+    that raise the class score, blue: pixels that lower it). Colour templates
+    are rescaled to ``[0, 1]`` per template, ``(w - min w) / (max w - min w)``,
+    as in the classic picture, and a line under the panels says so: a bright
+    colour is a channel whose weight raises the class score, a dark one a
+    channel whose weight lowers it.
 
     For two classes a binary model reports a single row
     ``coef_ = w_1 - w_0``; :meth:`from_estimator` shows ``-coef_ / 2`` for
@@ -65,7 +74,7 @@ class TemplatesDisplay:
     >>> X, y = load_digits(return_X_y=True)
     >>> clf = GDSoftmaxClassifier(max_iter=50).fit(X / 16, y)
     >>> disp = TemplatesDisplay.from_estimator(clf, image_shape=(8, 8))  # doctest: +SKIP
-    >>> disp.ax_.shape  # doctest: +SKIP
+    >>> disp.axes_.shape  # doctest: +SKIP
     (2, 5)
     """
 
@@ -75,7 +84,10 @@ class TemplatesDisplay:
         self.class_names = class_names
 
     @classmethod
-    def from_estimator(cls, estimator, image_shape, *, class_names=None, n_cols=5, cmap="RdBu_r", ax=None):
+    def from_estimator(
+        cls, estimator, image_shape, *, class_names=None, n_cols=5, cmap="RdBu_r",
+        colorbar=True, ax=None,
+    ):  # fmt: skip
         """Plot the templates of a fitted linear classifier.
 
         Parameters
@@ -93,13 +105,16 @@ class TemplatesDisplay:
             Number of panel columns when ``ax`` is None.
         cmap : str or matplotlib Colormap, default='RdBu_r'
             Colormap for grayscale templates.
+        colorbar : bool, default=True
+            Say how the panels are scaled: a colour bar for grayscale
+            templates, a line of text for colour ones.
         ax : array-like of matplotlib Axes, default=None
             At least one Axes per class; ``None`` creates a figure.
 
         Returns
         -------
         display : TemplatesDisplay
-            The display, with ``figure_`` and ``ax_`` set.
+            The display, with ``figure_`` and ``axes_`` set.
         """
         clf = final_estimator(estimator)
         check_is_fitted(clf, "coef_")
@@ -110,9 +125,9 @@ class TemplatesDisplay:
         if class_names is None:
             class_names = [str(c) for c in classes]
         disp = cls(coef, image_shape, class_names)
-        return disp.plot(n_cols=n_cols, cmap=cmap, ax=ax)
+        return disp.plot(n_cols=n_cols, cmap=cmap, colorbar=colorbar, ax=ax)
 
-    def plot(self, *, n_cols=5, cmap="RdBu_r", ax=None):
+    def plot(self, *, n_cols=5, cmap="RdBu_r", colorbar=True, ax=None):
         """Draw the templates.
 
         Parameters
@@ -121,13 +136,17 @@ class TemplatesDisplay:
             Number of panel columns when ``ax`` is None.
         cmap : str or matplotlib Colormap, default='RdBu_r'
             Colormap for grayscale templates.
+        colorbar : bool, default=True
+            Say how the panels are scaled: a colour bar for grayscale
+            templates, a line of text for colour ones.
         ax : array-like of matplotlib Axes, default=None
             At least one Axes per template; ``None`` creates a figure.
 
         Returns
         -------
         display : TemplatesDisplay
-            This object, with ``figure_``, ``ax_`` and ``images_`` set.
+            This object, with ``figure_``, ``axes_``, ``images_``,
+            ``colorbar_`` and ``note_`` set.
         """
         plt = import_pyplot("TemplatesDisplay.plot")
         templates = np.atleast_2d(np.asarray(self.templates, dtype=float))
@@ -160,7 +179,20 @@ class TemplatesDisplay:
             a.set_xticks([])
             a.set_yticks([])
             a.set_title(names[t] if names is not None else f"class {t}", fontsize=9)
+        self.colorbar_ = self.note_ = None
+        if colorbar and color:
+            self.note_ = fig.text(
+                0.5, 0.01,
+                "Each template rescaled to [0, 1]: bright where the weight of a "
+                "colour channel raises the class score, dark where it lowers it.",
+                ha="center", va="bottom", fontsize=8,
+            )  # fmt: skip
+        elif colorbar:
+            self.colorbar_ = relative_colorbar(
+                plt, fig, axes, cmap, -1.0, "weight, relative to the panel's max |w|\n"
+                "(> 0 raises the class score, < 0 lowers it)", ax is None,
+            )  # fmt: skip
         self.figure_ = fig
-        self.ax_ = axes
+        self.axes_ = axes
         self.images_ = images
         return self

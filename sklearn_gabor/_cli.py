@@ -8,6 +8,7 @@ PNG figures (filter bank, class templates, loss curves, confusion matrix).
 
 import argparse
 import contextlib
+import os
 import sys
 import tempfile
 import time
@@ -68,6 +69,39 @@ _CONFIG = {
 
 class CLIError(Exception):
     """An error reported as one line on stderr with exit status 2."""
+
+
+def _umask():
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _write_file(path, write):
+    """Write ``path`` through a new temporary file renamed onto it.
+
+    ``write(f)`` fills the binary file object ``f``. The temporary file is
+    created afresh (never opened through an existing name) and then renamed
+    onto ``path``: whatever was at ``path``, including a symbolic link, is
+    replaced and never written through, and a failure leaves it unchanged.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.chmod(tmp, 0o666 & ~_umask())  # the permissions of a plain new file
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def _epochs(estimator, X, y):
+    """A "score" that records the epochs the pipeline's classifier ran."""
+    return float(estimator[-1].n_iter_)
 
 
 class _Progress:
@@ -269,7 +303,12 @@ def _make_pipeline(cfg, memory):
 
 
 def _grid_search(pipe, data, cfg, n_jobs, progress):
-    """Grid search over learning rates; returns (search, model, val_note)."""
+    """Grid search over learning rates; returns ``(result, model)``.
+
+    ``result`` holds the best parameters, their validation accuracy and a note
+    saying what that accuracy was measured on. Each learning rate's line
+    says whether its fits converged or ran to ``max_iter``.
+    """
     from sklearn.base import clone
     from sklearn.model_selection import GridSearchCV, PredefinedSplit, StratifiedKFold
 
@@ -298,32 +337,54 @@ def _grid_search(pipe, data, cfg, n_jobs, progress):
         pipe,
         grid,
         cv=cv,
+        scoring={"accuracy": "accuracy", "epochs": _epochs},
         error_score=np.nan,
-        refit=refit,
+        refit="accuracy" if refit else False,
         n_jobs=n_jobs,
         verbose=0 if data["name"] == "digits" else 2,
     )
     search.fit(X_search, y_search)
     res = search.cv_results_
+    max_iter = cfg["max_iter"]
+    unfinished = 0
     for i, lr in enumerate(res["param_classifier__learning_rate"]):
-        score = res["mean_test_score"][i]
+        score = res["mean_test_accuracy"][i]
         if np.isnan(score):
             progress(f"  learning_rate={lr:g}: failed (diverged or error)")
+            continue
+        spread = f" +/- {res['std_test_accuracy'][i]:.4f}" if n_splits > 1 else ""
+        epochs = res["mean_test_epochs"][i]
+        if epochs >= max_iter:
+            unfinished += 1
+            status = f"ran all {max_iter} epochs: reached max_iter, not converged"
         else:
-            spread = f" +/- {res['std_test_score'][i]:.4f}" if n_splits > 1 else ""
-            progress(
-                f"  learning_rate={lr:g}: validation accuracy {score:.4f}{spread}"
-                f" (fit {res['mean_fit_time'][i]:.1f}s)"
-            )
-    if np.all(np.isnan(res["mean_test_score"])):
+            status = f"converged in {epochs:.0f} epochs" + (" on average" if n_splits > 1 else "")
+        progress(
+            f"  learning_rate={lr:g}: validation accuracy {score:.4f}{spread}"
+            f" (fit {res['mean_fit_time'][i]:.1f}s, {status})"
+        )
+    if np.all(np.isnan(res["mean_test_accuracy"])):
         raise CLIError("every learning rate failed to fit; see the warnings above")
+    if unfinished:
+        progress(
+            f"  note: {unfinished} of {len(lrs)} learning rates reached max_iter={max_iter} "
+            "before converging (this line stands for their ConvergenceWarnings); "
+            "their accuracies are those of unfinished fits"
+        )
     if refit:
+        best = search.best_index_
         model = search.best_estimator_
     else:
+        best = int(np.nanargmax(res["mean_test_accuracy"]))
         progress("fitting the best pipeline on the training batches")
-        model = clone(pipe).set_params(**search.best_params_)
+        model = clone(pipe).set_params(**res["params"][best])
         model.fit(data["X_train"], data["y_train"])
-    return search, model, val_note
+    result = {
+        "best_params": res["params"][best],
+        "best_score": res["mean_test_accuracy"][best],
+        "val_note": val_note,
+    }
+    return result, model
 
 
 def _templates_figure(data, cfg, out, progress):
@@ -352,7 +413,44 @@ def _templates_figure(data, cfg, out, progress):
         clf, image_shape=cfg["image_shape"], class_names=data["target_names"]
     )
     disp.figure_.suptitle("Class templates of a softmax model on raw pixels")
-    return _save(disp.figure_, out / "templates.png"), acc
+    epochs = (
+        f"reached max_iter={clf.n_iter_}, not converged"
+        if clf.n_iter_ >= cfg["max_iter"]
+        else f"converged in {clf.n_iter_} epochs"
+    )
+    return _save(disp.figure_, out / "templates.png"), acc, epochs
+
+
+_SPLITS = (
+    ("X_train", "y_train", "training", "data_batch_1-4"),
+    ("X_val", "y_val", "validation", "data_batch_5"),
+    ("X_test", "y_test", "test", "test_batch"),
+)
+
+
+def _check_every_class_present(data, quick):
+    """Refuse, before training, a CIFAR-10 split that holds no image of some class.
+
+    (The digits split is stratified.) Without this check, a folder whose
+    ``data_batch_5`` lacks a class would train for minutes and then fail.
+    """
+    if data["name"] == "digits":
+        return
+    names = data["target_names"]
+    for _, y_key, split, files in _SPLITS:
+        y = data[y_key]
+        if y is None:
+            continue
+        missing = [names[k] for k in range(len(names)) if not np.any(y == k)]
+        if missing:
+            subset = (
+                " (with --quick, only the first images of each split are used)" if quick else ""
+            )
+            raise CLIError(
+                f"the {split} split ({files}{subset}) holds no image of class "
+                f"{', '.join(missing)}; every class must appear in the training, "
+                "validation and test splits. Check the batches in --data-home"
+            )
 
 
 def _eval_set(data):
@@ -364,12 +462,14 @@ def _eval_set(data):
 def _save(fig, path):
     import matplotlib.pyplot as plt
 
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
+    try:
+        _write_file(path, lambda f: fig.savefig(f, format="png", dpi=100, bbox_inches="tight"))
+    finally:
+        plt.close(fig)
     return path
 
 
-def _figures(model, search, data, cfg, y_pred, out, progress):
+def _figures(model, result, data, cfg, y_pred, out, progress):
     import matplotlib.pyplot as plt
     from sklearn.base import clone
     from sklearn.metrics import ConfusionMatrixDisplay
@@ -381,13 +481,15 @@ def _figures(model, search, data, cfg, y_pred, out, progress):
     disp.figure_.suptitle("Gabor filter bank (real parts)")
     progress(f"figure: {_save(disp.figure_, out / 'filter_bank.png')}")
 
-    path, acc = _templates_figure(data, cfg, out, progress)
-    progress(f"figure: {path} (raw-pixel softmax accuracy {acc:.4f}, for comparison)")
+    path, acc, epochs = _templates_figure(data, cfg, out, progress)
+    progress(
+        f"figure: {path} (raw-pixel softmax accuracy {acc:.4f}, for comparison; {epochs})"
+    )
 
     # one classifier per learning rate on the training features
     features = model[:-1].fit_transform(data["X_train"], data["y_train"])
     fig, ax = plt.subplots(figsize=(6, 4))
-    best = search.best_params_["classifier__learning_rate"]
+    best = result["best_params"]["classifier__learning_rate"]
     for lr in cfg["learning_rates"]:
         clf = clone(model[-1]).set_params(learning_rate=lr)
         try:
@@ -423,12 +525,22 @@ def run_demo(args):
     from .datasets import CorruptDatasetError, DatasetNotFoundError, get_gabor_data_home
 
     progress = _Progress()
+    if not args.out:
+        raise CLIError("--out is empty; pass the folder to write to ('.' for the current one)")
+    if args.data_home == "":
+        raise CLIError(
+            "--data-home is empty; pass the folder that holds cifar-10-batches-py/, "
+            "or leave the option out to use $SKLEARN_GABOR_DATA"
+        )
     _check_matplotlib()
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise CLIError(f"cannot create the output folder {out}: {exc.strerror or exc}") from None
+    for name in (*FIGURES, "model.joblib"):
+        if (out / name).is_dir() and not (out / name).is_symlink():
+            raise CLIError(f"cannot write {out / name}: a folder of that name is in the way")
 
     cfg = _settings(args.dataset, args.quick)
     print(
@@ -453,6 +565,7 @@ def run_demo(args):
     except CorruptDatasetError as exc:
         raise CLIError(str(exc)) from None
     progress(f"loaded {data['summary']}")
+    _check_every_class_present(data, args.quick)
 
     # Small matrices (digits) run much faster with single-threaded BLAS.
     limits = threadpool_limits(1, user_api="blas") if data["name"] == "digits" else None
@@ -461,11 +574,11 @@ def run_demo(args):
         warnings.simplefilter("ignore", FitFailedWarning)
         with tempfile.TemporaryDirectory(prefix="sklearn-gabor-cache-") as cache:
             pipe = _make_pipeline(cfg, memory=cache)
-            search, model, val_note = _grid_search(pipe, data, cfg, args.n_jobs, progress)
+            result, model = _grid_search(pipe, data, cfg, args.n_jobs, progress)
             X_eval, y_eval = _eval_set(data)
             y_pred = model.predict(X_eval)
-            print(f"best params: {search.best_params_}")
-            print(f"validation accuracy: {search.best_score_:.4f} ({val_note})")
+            print(f"best params: {result['best_params']}")
+            print(f"validation accuracy: {result['best_score']:.4f} ({result['val_note']})")
             if data["X_test"] is not None:
                 test_acc = accuracy_score(y_eval, y_pred)
                 print(f"test accuracy: {test_acc:.4f} ({len(y_eval)} held-out images)")
@@ -479,11 +592,11 @@ def run_demo(args):
             print(f"classification report ({which} set):")
             print(classification_report(y_eval, y_pred, target_names=data["target_names"], digits=3))
 
-            _figures(model, search, data, cfg, y_pred, out, progress)
+            _figures(model, result, data, cfg, y_pred, out, progress)
             model.set_params(memory=None)
 
     path = out / "model.joblib"
-    joblib.dump(model, path)
+    _write_file(path, lambda f: joblib.dump(model, f))
     progress(f"saved the fitted pipeline: {path} (joblib.load to reuse it)")
     progress("done")
     return 0

@@ -1,6 +1,7 @@
 """The ``sklearn-gabor`` command: the demo end to end and its error messages."""
 
 import os
+import pickle
 import re
 import shutil
 import subprocess
@@ -70,6 +71,18 @@ def test_demo_quick_end_to_end(tmp_path):
     assert float(test.group(1)) > 0.9
     assert "precision" in stdout and "recall" in stdout  # per-class report
     assert re.search(r"^\[\s*\d+\.\ds\] grid search: ", stdout, re.M)  # progress
+    # every learning rate says whether its fits converged or ran to max_iter ...
+    statuses = re.findall(
+        r"learning_rate=[0-9.]+: validation accuracy .*\(fit [0-9.]+s, (.*)\)$", stdout, re.M
+    )
+    assert len(statuses) == 2, stdout  # --quick: two learning rates
+    unfinished = [st for st in statuses if st.startswith("ran all 100 epochs")]
+    assert all(st.startswith(("ran all 100 epochs", "converged in ")) for st in statuses)
+    # ... and the ones that did not converge are counted, not hidden
+    note = re.search(r"note: (\d) of 2 learning rates reached max_iter=100", stdout)
+    assert (note is not None) == bool(unfinished)
+    if note:
+        assert int(note.group(1)) == len(unfinished)
 
     for name in FIGURES:
         check_png(out / name)
@@ -140,6 +153,71 @@ def test_output_folder_is_a_file(tmp_path, capsys):
     captured = capsys.readouterr()
     result = subprocess.CompletedProcess([], status, captured.out, captured.err)
     check_one_line_error(result, "cannot create the output folder")
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--out", ""], "--out is empty"),
+        (["--data-home", "", "--dataset", "cifar10"], "--data-home is empty"),
+    ],
+)
+def test_empty_paths_are_refused(args, needle, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    status = main(["demo", "--quick", *args])
+    captured = capsys.readouterr()
+    check_one_line_error(subprocess.CompletedProcess([], status, captured.out, captured.err), needle)
+    assert list(tmp_path.iterdir()) == []  # nothing written in the current folder
+
+
+def test_demo_never_writes_through_symlinks_in_out(tmp_path):
+    """Links planted in --out are replaced by the new files; their targets are untouched."""
+    pytest.importorskip("matplotlib")
+    out, outside = tmp_path / "out", tmp_path / "outside"
+    out.mkdir()
+    outside.mkdir()
+    names = [*FIGURES, "model.joblib"]
+    for name in names:
+        (outside / name).write_bytes(b"precious " + name.encode())
+        (out / name).symlink_to(outside / name)
+    (out / "dangling.png").symlink_to(tmp_path / "nowhere")  # unrelated: left alone
+    result = run_cli("demo", "--quick", "--out", out)
+    assert result.returncode == 0, result.stderr
+    for name in names:
+        assert (outside / name).read_bytes() == b"precious " + name.encode()
+        assert not (out / name).is_symlink() and (out / name).is_file()
+        assert (out / name).stat().st_mode & 0o777 == 0o666 & ~_cli._umask()
+    check_png(out / "filter_bank.png")
+    joblib.load(out / "model.joblib")
+    assert sorted(p.name for p in out.iterdir()) == sorted([*names, "dangling.png"])  # no temp files
+
+
+def test_a_folder_in_the_way_of_an_output_is_refused_before_training(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    (tmp_path / "model.joblib").mkdir()
+    status = main(["demo", "--quick", "--out", str(tmp_path)])
+    captured = capsys.readouterr()
+    check_one_line_error(subprocess.CompletedProcess([], status, captured.out, captured.err),
+                         "a folder of that name is in the way")  # fmt: skip
+    assert "grid search" not in captured.out
+
+
+@pytest.mark.parametrize("dataset, missing", [("cifar10", "horse"), ("cats-vs-dogs", "dog")])
+def test_a_split_without_a_class_fails_before_training(tmp_path, dataset, missing):
+    """data_batch_5 without one class: one line, status 2, no training, nothing written."""
+    folder = write_fake_cifar(tmp_path / "data" / "cifar-10-batches-py", with_test=False)
+    with open(folder / "data_batch_5", "rb") as f:
+        batch = pickle.load(f)
+    gone = {"horse": 7, "dog": 5}[missing]
+    batch[b"labels"] = [3 if label == gone else label for label in batch[b"labels"]]
+    with open(folder / "data_batch_5", "wb") as f:
+        pickle.dump(batch, f, protocol=2)
+    out = tmp_path / "out"
+    result = run_cli("demo", "--quick", "--dataset", dataset, "--data-home", tmp_path / "data",
+                     "--out", out, timeout=120)  # fmt: skip
+    check_one_line_error(result, "the validation split (data_batch_5", f"no image of class {missing}")
+    assert "grid search" not in result.stdout
+    assert not (out / "model.joblib").exists()
 
 
 def test_missing_matplotlib_is_one_clear_line(monkeypatch, capsys, tmp_path):

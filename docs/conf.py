@@ -1,9 +1,12 @@
 """Sphinx configuration of the sklearn-gabor documentation.
 
 Build with ``sphinx-build -W --keep-going -b html docs docs/_build/html``
-(after ``pip install -e ".[docs]"``). Nothing is fetched from the network:
-no intersphinx; MathJax is loaded by the browser only when the pages
-are viewed.
+(after ``pip install -e ".[docs]"``), then check the result with
+``python docs/check_built_html.py docs/_build/html``. Nothing is fetched from
+the network, neither by the build (no intersphinx) nor by the built pages:
+MathJax comes from the ``sphinx-mathjax-offline`` package, which copies
+MathJax 3 into ``_static/mathjax/`` and points ``mathjax_path`` at it, so the
+formulas render without a network connection.
 """
 
 import os
@@ -21,6 +24,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # MathJax served from _static/, not from a CDN
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
@@ -51,6 +55,8 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "show_memory": False,
     "min_reported_time": 5,
+    # its execution-times page loads jQuery and DataTables from CDNs
+    "write_computation_times": False,
 }
 
 # -- HTML --------------------------------------------------------------------

@@ -184,7 +184,7 @@ def timed_training(client, n_chunks, scaler):
 # images. The last line scores the model on 1000 new images, predicted
 # chunk by chunk on the cluster.
 #
-# The printed figures below were recorded on the 2-core project machine
+# The printed figures below were recorded on a 2-core machine
 # (shared with other jobs, so the wall times are noisy).
 
 if __name__ == "__main__":
@@ -231,7 +231,7 @@ if __name__ == "__main__":
         cluster.close()
 
 # %%
-# Output recorded on the 2-core project machine (``python
+# Output recorded on a 2-core machine (``python
 # examples/dask_out_of_core.py``, 65 s in all, load average about 8 from
 # other jobs)::
 #

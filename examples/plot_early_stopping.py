@@ -21,6 +21,7 @@ and data where the validation accuracy really turns down.
 import warnings
 
 import matplotlib.pyplot as plt
+import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -43,16 +44,22 @@ for name, clf in [("no early stopping", full), ("early stopping", early)]:
 # %%
 # Curves
 # ------
+# Epochs are counted from 1, as in ``n_iter_`` and
+# :class:`~sklearn_gabor.plotting.LossCurveDisplay`: entry ``i`` of
+# ``loss_curve_`` and ``validation_scores_`` is the state after epoch ``i + 1``.
 fig, (ax_loss, ax_val) = plt.subplots(1, 2, figsize=(10, 3.8))
-ax_loss.plot(full.loss_curve_, label="no early stopping")
-ax_loss.plot(early.loss_curve_, label="early stopping")
+for clf, label in [(full, "no early stopping"), (early, "early stopping")]:
+    ax_loss.plot(np.arange(1, clf.n_iter_ + 1), clf.loss_curve_, label=label)
 ax_loss.set_yscale("log")
 ax_loss.set_xlabel("epoch")
 ax_loss.set_ylabel("training loss")
 ax_loss.legend()
-ax_val.plot(early.validation_scores_, color="C1")
-best = max(range(len(early.validation_scores_)), key=early.validation_scores_.__getitem__)
-ax_val.axvline(best, color="gray", ls="--", label=f"best epoch ({best + 1}), weights restored")
+scores = np.asarray(early.validation_scores_)
+epochs = np.arange(1, scores.size + 1)
+ax_val.plot(epochs, scores, color="C1")
+best = int(epochs[np.argmax(scores)])  # the first epoch with the best score
+print(f"best validation accuracy {scores.max():.3f} after epoch {best} (of {early.n_iter_})")
+ax_val.axvline(best, color="gray", ls="--", label=f"best epoch ({best}), weights restored")
 ax_val.set_xlabel("epoch")
 ax_val.set_ylabel("held-out validation accuracy")
 ax_val.legend()

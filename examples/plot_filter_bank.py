@@ -24,6 +24,8 @@ from sklearn_gabor.plotting import FilterBankDisplay
 
 gabor = GaborTransformer(image_shape=(32, 32), frequencies=(0.1, 0.2, 0.4), n_orientations=4)
 gabor.fit(np.zeros((1, 32 * 32)))
+# Rows are frequencies (cycles per pixel), columns orientations; each panel
+# is scaled to its own maximum, and the colour bar says what the colours mean.
 FilterBankDisplay.from_estimator(gabor)  # real parts: even-symmetric "bar" detectors
 
 # %%
@@ -52,18 +54,19 @@ moduli = [
 ]
 vmax = max(m.max() for m in moduli)  # one colour scale for all the maps
 
-fig, axes = plt.subplots(3, 5, figsize=(9, 5.6))
+fig, axes = plt.subplots(3, 5, figsize=(10, 5.6))
 for row in range(3):
     axes[row, 0].imshow(image, cmap="gray")
-    axes[row, 0].set_ylabel(f"f={gabor.kernel_params_[4 * row]['frequency']:g}")
+    axes[row, 0].set_ylabel(f"f={gabor.kernel_params_[4 * row]['frequency']:g}\ncycles/pixel")
     for col in range(4):
-        axes[row, col + 1].imshow(moduli[4 * row + col], cmap="magma", vmin=0, vmax=vmax)
+        shown = axes[row, col + 1].imshow(moduli[4 * row + col], cmap="magma", vmin=0, vmax=vmax)
         if row == 0:
             axes[row, col + 1].set_title(f"θ={np.degrees(gabor.kernel_params_[col]['theta']):g}°")
 for ax in axes.flat:
     ax.set_xticks([])
     ax.set_yticks([])
 axes[0, 0].set_title("input")
+fig.colorbar(shown, ax=axes[:, 1:].ravel().tolist(), shrink=0.8, label="|response| (one scale for all maps)")
 fig.suptitle(f"|response| of a grating of class {y[0]} (orientation {45 * y[0]}°)")
 plt.show()
 

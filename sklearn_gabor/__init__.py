@@ -8,8 +8,9 @@ The classic image-classification recipe as two scikit-learn estimators:
 * :func:`gabor_kernel` / :func:`gabor_bank` build the kernels and
   :func:`gabor_responses` filters many images by many of them at once.
 * :class:`GDSoftmaxClassifier` is the linear model ``o = W x + b`` with softmax
-  probabilities, trained by gradient descent ``theta <- theta - alpha grad L``
-  on the mean cross-entropy loss (plus L2).
+  probabilities, trained by gradient descent ``theta <- theta - eta grad L``
+  (``eta`` is the ``learning_rate``) on the mean cross-entropy loss plus the
+  L2 penalty ``alpha / 2 ||W||^2`` (``alpha`` is the L2 weight, not a step).
 """
 
 from ._version import __version__

@@ -86,7 +86,7 @@ def make_gratings(
             ``X`` above.
         target : ndarray of shape (n_samples,)
             ``y`` above.
-        images : ndarray of shape (n_samples, *image_shape)
+        images : ndarray of shape (n_samples, height, width[, channels])
             The same images, not flattened (a view of ``data``).
         target_names : ndarray of str
             The orientation of each class, e.g. ``"45°"``.

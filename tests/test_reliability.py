@@ -751,6 +751,12 @@ _ARRAY_API_SCRIPT = """
 import numpy as np, sklearn
 from sklearn_gabor import GaborTransformer, GDSoftmaxClassifier
 X = np.random.RandomState(0).rand(20, 64); y = np.arange(20) % 2
+try:
+    with sklearn.config_context(array_api_dispatch=True):
+        pass
+except ImportError as e:  # scikit-learn < 1.8 needs array_api_compat installed
+    print("UNAVAILABLE", e)
+    raise SystemExit(0)
 for est in (GaborTransformer(), GDSoftmaxClassifier(max_iter=5)):
     fitted = sklearn.clone(est).fit(X, y)
     apply = fitted.predict if hasattr(fitted, "predict") else fitted.transform
@@ -775,6 +781,8 @@ def test_array_api_dispatch_is_refused_clearly():
     out = subprocess.run([sys.executable, "-c", _ARRAY_API_SCRIPT], env=env,
                          capture_output=True, text=True, timeout=120)  # fmt: skip
     assert out.returncode == 0, out.stderr
+    if out.stdout.startswith("UNAVAILABLE"):
+        pytest.skip(f"array API dispatch cannot be enabled here: {out.stdout[12:].strip()}")
     lines = out.stdout.strip().splitlines()
     assert len(lines) == 4, out.stdout + out.stderr
     for line, name in zip(lines, ["GaborTransformer"] * 2 + ["GDSoftmaxClassifier"] * 2):

@@ -44,6 +44,9 @@ for _nl in ("modulus", "real", "imag", "rectified", "squared"):
             1e-3, _CROPPED + " from 36 to 32, so the coarse windows of 'auto' moved")
 
 
+_F32_ULPS = 8 * np.finfo(np.float32).eps
+
+
 def _params(params):
     return dict(params)
 
@@ -60,6 +63,10 @@ def test_features_equal_saved_reference(name):
     if name in CHANGED:
         rtol, _ = CHANGED[name]
         np.testing.assert_allclose(got, want, rtol=0, atol=rtol * np.abs(want).max())
+    elif want.dtype == np.float32:
+        # float32 matrix products (the colour mix) round differently with the
+        # BLAS kernel and thread count of the machine: a few ulps of the largest
+        np.testing.assert_allclose(got, want, rtol=0, atol=_F32_ULPS * np.abs(want).max())
     else:
         np.testing.assert_array_equal(got, want)
 

@@ -31,11 +31,23 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._optim import MIN_LEARNING_RATE, _BoundPreconditioner, _Schedule, make_optimizer
+from ._optim import (
+    MIN_LEARNING_RATE,
+    _BoundPreconditioner,
+    _CallState,
+    _Schedule,
+    _TrainingState,
+    make_optimizer,
+)
 from .exceptions import DivergenceError
 from .utils._atomic import restore_on_failure
 from .utils._estimator import SklearnGaborMixin, check_no_array_api_dispatch
-from .utils._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
+from .utils._sklearn_compat import (
+    Interval,
+    StrOptions,
+    _check_sample_weight,
+    _fit_context,
+)
 
 
 def _log_softmax(O):
@@ -364,7 +376,7 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
         "beta_1": [Interval(numbers.Real, 0, 1, closed="left")],
         "beta_2": [Interval(numbers.Real, 0, 1, closed="left")],
         "epsilon": [Interval(numbers.Real, 0, None, closed="neither")],
-        "power_t": [Interval(numbers.Real, 0, None, closed="left")],
+        "power_t": [Interval(numbers.Real, 0, 1, closed="both")],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "warm_start": ["boolean"],
         "shuffle": ["boolean"],
@@ -427,6 +439,11 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
     def fit(self, X, y, sample_weight=None):
         """Fit the model by gradient descent.
 
+        Every call starts a new optimizer and schedule at ``learning_rate``;
+        with ``warm_start=True`` the weights start from ``coef_`` and
+        ``intercept_``. Interrupting it (Ctrl-C) keeps the weights reached so
+        far, with a warning.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
@@ -441,18 +458,25 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
-        first = not (self.warm_start and hasattr(self, "_W"))
-        return self._fit(
-            X, y, sample_weight, None, max_iter=self.max_iter, reset=first, incremental=False
-        )
+        self._more_validate_params()
+        warm = self.warm_start and hasattr(self, "coef_")
+        return self._fit(X, y, sample_weight, None, max_iter=self.max_iter, warm=warm, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
     @restore_on_failure
     def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """Run one epoch of the solver on ``(X, y)``.
+        """Run one epoch of the solver on ``(X, y)``, continuing the training so far.
 
-        ``N`` calls on the same data with ``shuffle=False`` give the same
-        model as ``fit`` with ``max_iter=N`` (and ``tol=0``).
+        The epoch count, the optimizer's moments and the schedule's current
+        rate carry over from the previous call; nothing is compared with the
+        previous call's loss, which was measured on other data. So the
+        'adaptive' schedule shrinks the rate only when this call's loss or
+        parameters overflow, and no call stops early. ``N`` calls on the same
+        data with ``shuffle=False`` therefore give the same model as
+        ``fit(X, y)`` with ``max_iter=N`` and ``tol=0`` only as long as ``fit``
+        neither undoes a step ('gd'/'pgd' with 'adaptive') nor counts
+        ``n_iter_no_change`` epochs without improvement ('sgd'/'adam', which
+        then stop or shrink the rate where ``partial_fit`` goes on).
 
         Parameters
         ----------
@@ -466,14 +490,8 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
         -------
         self : object
         """
-        if self.early_stopping:
-            raise ValueError("early_stopping=True is not supported by partial_fit; use fit.")
-        if self.class_weight == "balanced":
-            raise ValueError(
-                "class_weight='balanced' is not supported by partial_fit: the class "
-                "frequencies of the whole data are unknown. Pass a dict of weights."
-            )
-        first = not hasattr(self, "_W")
+        self._more_validate_params(for_partial_fit=True)
+        first = not hasattr(self, "coef_")
         if first and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
         if classes is not None:
@@ -483,45 +501,54 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
                     f"`classes={classes.tolist()}` is not the same as on the first call "
                     f"to partial_fit, which was {self.classes_.tolist()}."
                 )
-        return self._fit(X, y, sample_weight, classes, max_iter=1, reset=first, incremental=True)
+        return self._fit(X, y, sample_weight, classes, max_iter=1, warm=not first, incremental=True)
 
     # ----------------------------------------------------------- internals
+    def _more_validate_params(self, for_partial_fit=False):
+        """Rules that involve several parameters (single ones: ``_parameter_constraints``)."""
+        if for_partial_fit and self.early_stopping:
+            raise ValueError("early_stopping=True is not supported by partial_fit; use fit.")
+        if for_partial_fit and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit: the class "
+                "frequencies of the whole data are unknown. Pass a dict of weights."
+            )
+
     def _validate_train(self, X, y, sample_weight, reset):
         check_no_array_api_dispatch(self)
         X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse="csr",
-            dtype=[np.float64, np.float32],
-            reset=reset,
+            self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], reset=reset
         )
         check_classification_targets(y)
+        # float64 whatever X's dtype: weights like 1e-50 or 1e39 are rescaled
+        # before they are cast (see _normalized_weights)
         sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
         return X, y, sample_weight
 
-    def _fit(self, X, y, sample_weight, classes, *, max_iter, reset, incremental):
-        X, y, sample_weight = self._validate_train(X, y, sample_weight, reset)
-        if reset and classes is None:
-            classes = np.unique(y)
-        elif not reset:
+    def _encode_targets(self, y, classes, warm):
+        """The classes and each sample's class index."""
+        if warm:
             classes = self.classes_
-        if classes is not None:
-            unknown = np.setdiff1d(np.unique(y), classes)
-            if unknown.size:
-                raise ValueError(
-                    f"y contains classes {unknown.tolist()} not seen in the first call "
-                    f"(classes_={classes.tolist()})."
-                )
-        y_idx = np.searchsorted(classes, y)
-        n_classes = len(classes)
-        if n_classes < 2:
+        elif classes is None:
+            classes = np.unique(y)
+        unknown = np.setdiff1d(np.unique(y), classes)
+        if unknown.size:
+            raise ValueError(
+                f"y contains classes {unknown.tolist()} not seen in the first call "
+                f"(classes_={classes.tolist()})."
+            )
+        if len(classes) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes in the "
                 f"data, but the data contains only one class: {classes.tolist()[0]!r}."
             )
+        return classes, np.searchsorted(classes, y)
+
+    def _weighted(self, sample_weight, classes, y, y_idx):
+        """Sample weights times class weights, in float64, scaled to a maximum of 1."""
+        sw = _scaled(sample_weight)
         if self.class_weight is not None:
             cw = compute_class_weight(self.class_weight, classes=classes, y=y)
             if not np.all(np.isfinite(cw) & (cw >= 0)):
@@ -530,51 +557,24 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
                     "rewards misclassifying the class); got "
                     f"{dict(zip(classes.tolist(), cw.tolist()))}."
                 )
-            sample_weight = sample_weight * cw[y_idx].astype(X.dtype)
-        present = np.bincount(y_idx, weights=sample_weight, minlength=n_classes) > 0
-        if not incremental and present.sum() < 2:
-            raise ValueError(
-                "Only one class has a non-zero sample weight: at least 2 classes "
-                "must carry weight to fit a classifier."
-            )
-        if not np.any(sample_weight > 0):
-            raise ValueError("sample_weight sums to zero: there is nothing to fit.")
+            sw = _scaled(sw * _scaled(cw)[y_idx])
+        return sw
 
-        dtype = X.dtype
-        if reset:
-            W = np.zeros((n_classes, X.shape[1]), dtype=dtype)
-            b = np.zeros(n_classes, dtype=dtype)
-            state = self._new_state([W, b])
-        else:
-            # work on copies: a failed fit leaves the fitted model untouched
-            W = self._W.astype(dtype, copy=True)
-            b = self._b.astype(dtype, copy=True)
-            state = copy.deepcopy(self._state)
-            if state["dtype"] != dtype or state["solver"] != self._solver_params():
-                state = self._new_state([W, b], state)
-            schedule = state["schedule"]
-            if (schedule.kind, schedule.learning_rate_init, schedule.power_t) != (
-                self.learning_rate_schedule,
-                self.learning_rate,
-                self.power_t,
-            ):  # set_params between calls takes effect
-                state["schedule"] = _Schedule(
-                    self.learning_rate_schedule, self.learning_rate, self.power_t
-                )
-
+    def _fit(self, X, y, sample_weight, classes, *, max_iter, warm, incremental):
+        X, y, sample_weight = self._validate_train(X, y, sample_weight, reset=not warm)
+        classes, y_idx = self._encode_targets(y, classes, warm)
+        sw = self._weighted(sample_weight, classes, y, y_idx)
         X_val = y_val = None
         if self.early_stopping and not incremental:
-            stratify = y_idx if np.bincount(y_idx).min() >= 2 else None
-            X, X_val, y_idx, y_val, sample_weight, _ = train_test_split(
-                X,
-                y_idx,
-                sample_weight,
-                test_size=self.validation_fraction,
-                random_state=check_random_state(self.random_state),
-                stratify=stratify,
+            # split first: the weight and class checks below are about what trains
+            (X, y_idx, sw), (X_val, y_val) = _validation_split(
+                X, y_idx, sw, classes, self.validation_fraction, self.random_state
             )
-        rng = state.setdefault("rng", check_random_state(self.random_state))
-        run = _Run(self, X, y_idx, sample_weight, X_val, y_val, W, b, state, rng)
+        _check_training_weights(sw, y_idx, len(classes), incremental)
+        W, b = self._start_weights(len(classes), X.shape[1], X.dtype, warm)
+        state = self._continued_state(W, b) if incremental and warm else self._new_state(W, b)
+        data = (X, y_idx, _normalized_weights(sw, X.dtype), X_val, y_val)
+        run = _Run(self, data, W, b, state)
         run.train(max_iter, incremental)
         # commit: only finite parameters ever reach the estimator
         if not (np.all(np.isfinite(run.W)) and np.all(np.isfinite(run.b))):
@@ -588,23 +588,49 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
                 "standardize X."
             )
         self.classes_ = classes
-        self._W, self._b, self._state = run.W, run.b, state
-        self._set_public_attributes(run, reset)
-        if run.gave_up is not None:
+        self._training_state = state
+        self._set_public_attributes(run.W, run.b, state)
+        self._warn_after(run.call, max_iter, incremental)
+        return self
+
+    def _warn_after(self, call, max_iter, incremental):
+        if call.interrupted:
+            warnings.warn(
+                "Training interrupted by user; the model keeps the weights reached "
+                f"after {self.n_iter_} epochs.",
+                UserWarning,
+            )
+        elif call.gave_up is not None:
             warnings.warn(
                 f"{type(self).__name__}: the adaptive schedule stopped training because "
-                f"learning_rate fell below {MIN_LEARNING_RATE:g} {run.gave_up}; the model "
+                f"learning_rate fell below {MIN_LEARNING_RATE:g} {call.gave_up}; the model "
                 "is not converged. Standardize X (e.g. StandardScaler) or lower "
                 "learning_rate.",
                 ConvergenceWarning,
             )
-        elif run.not_converged and not incremental:
+        elif call.not_converged and not incremental:
             warnings.warn(
                 f"{type(self).__name__} reached max_iter={max_iter} epochs without "
                 "converging; increase max_iter or learning_rate, or standardize X.",
                 ConvergenceWarning,
             )
-        return self
+
+    def _start_weights(self, n_classes, n_features, dtype, warm):
+        """Working copies of ``W`` (one row per class) and ``b``: zeros, or from ``coef_``.
+
+        For two classes ``coef_`` is ``w_1 - w_0`` and the iterates keep
+        ``w_0 = -w_1``, so ``W = [-coef_ / 2, coef_ / 2]``.
+        """
+        if not warm:
+            return np.zeros((n_classes, n_features), dtype=dtype), np.zeros(n_classes, dtype=dtype)
+        coef = self.coef_.astype(dtype, copy=True)
+        intercept = self.intercept_.astype(dtype, copy=True)
+        if n_classes == 2:
+            coef = np.concatenate([-coef / 2, coef / 2])
+            intercept = np.concatenate([-intercept / 2, intercept / 2])
+        if not self.fit_intercept:
+            intercept[...] = 0
+        return coef, intercept
 
     def _solver_params(self):
         return (
@@ -612,84 +638,88 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
             self.beta_1, self.beta_2, self.epsilon,
         )
 
-    def _new_state(self, params, old=None):
-        state = {
-            "dtype": params[0].dtype,
-            "solver": self._solver_params(),
-            "schedule": _Schedule(self.learning_rate_schedule, self.learning_rate, self.power_t),
-            "optimizer": make_optimizer(
-                self.solver,
-                params,
-                momentum=self.momentum,
-                nesterovs_momentum=self.nesterovs_momentum,
-                beta_1=self.beta_1,
-                beta_2=self.beta_2,
-                epsilon=self.epsilon,
-            ),
-            "epoch": 0,
-            "samples_seen": 0,
-            "best_loss": np.inf,
-            "no_improvement": 0,
-            "loss_curve": [],
-            "grad_norm_curve": [],
-        }
-        if old is not None:
-            for key in ("epoch", "samples_seen", "loss_curve", "grad_norm_curve", "rng"):
-                if key in old:
-                    state[key] = old[key]
+    def _new_schedule(self):
+        return _Schedule(self.learning_rate_schedule, self.learning_rate, self.power_t)
+
+    def _new_optimizer(self, W, b):
+        return make_optimizer(
+            self.solver, [W, b], momentum=self.momentum,
+            nesterovs_momentum=self.nesterovs_momentum, beta_1=self.beta_1,
+            beta_2=self.beta_2, epsilon=self.epsilon,
+        )
+
+    def _new_state(self, W, b):
+        return _TrainingState(
+            schedule=self._new_schedule(),
+            optimizer=self._new_optimizer(W, b),
+            rng=check_random_state(self.random_state),
+            dtype=W.dtype,
+            solver_params=self._solver_params(),
+        )
+
+    def _continued_state(self, W, b):
+        """The previous call's training state, copied (a failed call must not touch it)."""
+        state = copy.deepcopy(self._training_state)
+        if state.dtype != W.dtype or state.solver_params != self._solver_params():
+            state.optimizer = self._new_optimizer(W, b)
+            state.dtype, state.solver_params = W.dtype, self._solver_params()
+        schedule = state.schedule
+        if (schedule.kind, schedule.learning_rate_init, schedule.power_t) != (
+            self.learning_rate_schedule, self.learning_rate, self.power_t,
+        ):  # set_params between calls takes effect
+            state.schedule = self._new_schedule()
         return state
 
-    def _set_public_attributes(self, run, reset):
-        state = self._state
+    def _set_public_attributes(self, W, b, state):
         if len(self.classes_) == 2:
-            self.coef_ = (self._W[1] - self._W[0])[None, :]
-            self.intercept_ = np.atleast_1d(self._b[1] - self._b[0])
+            self.coef_ = (W[1] - W[0])[None, :]
+            self.intercept_ = np.atleast_1d(b[1] - b[0])
         else:
-            self.coef_ = self._W.copy()
-            self.intercept_ = self._b.copy()
-        self.n_iter_ = state["epoch"]
-        self.t_ = state["samples_seen"]
-        self.loss_curve_ = list(state["loss_curve"])
+            self.coef_, self.intercept_ = W, b
+        self.n_iter_ = state.n_iter
+        self.t_ = state.t
+        self.loss_curve_ = list(state.loss_curve)
         self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else np.nan
         self.best_loss_ = float(np.min(self.loss_curve_)) if self.loss_curve_ else np.nan
         if self.solver in ("gd", "pgd"):
-            self.grad_norm_curve_ = list(state["grad_norm_curve"])
+            self.grad_norm_curve_ = list(state.grad_norm_curve)
         elif hasattr(self, "grad_norm_curve_"):
             del self.grad_norm_curve_
-        if run.validation_scores is not None:
-            self.validation_scores_ = run.validation_scores
-            self.best_validation_score_ = max(run.validation_scores)
+        if state.validation_scores:
+            self.validation_scores_ = list(state.validation_scores)
+            self.best_validation_score_ = max(state.validation_scores)
         else:
             for name in ("validation_scores_", "best_validation_score_"):
                 if hasattr(self, name):
                     delattr(self, name)
 
     # ------------------------------------------------------------ predict
-    def _check_predict_input(self, X):
+    def _scores(self, X):
+        """``X coef_^T + intercept_``: what every prediction method starts from."""
         check_is_fitted(self)
         check_no_array_api_dispatch(self)
-        return validate_data(
+        X = validate_data(
             self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False
         )
-
-    def _logits(self, X):
         with np.errstate(over="ignore", invalid="ignore"):
-            O = safe_sparse_dot(X, self._W.T.astype(X.dtype, copy=False))
-            if self.fit_intercept:
-                O += self._b.astype(X.dtype, copy=False)
-        return self._check_scores(O, X)
-
-    def _check_scores(self, O, X):
-        """Refuse class scores that overflowed: they would give NaN probabilities."""
-        if not np.all(np.isfinite(O)):
-            bad = int(np.sum(~np.all(np.isfinite(O.reshape(O.shape[0], -1)), axis=1)))
+            scores = safe_sparse_dot(X, self.coef_.T.astype(X.dtype, copy=False))
+            scores += self.intercept_.astype(X.dtype, copy=False)
+        if not np.all(np.isfinite(scores)):  # they would give NaN probabilities
+            bad = int(np.sum(~np.all(np.isfinite(scores), axis=1)))
             raise ValueError(
                 f"The class scores W x + b overflowed to inf or NaN for {bad} of "
-                f"{O.shape[0]} samples: X holds values too large for {X.dtype} "
+                f"{scores.shape[0]} samples: X holds values too large for {X.dtype} "
                 f"arithmetic (max |X| = {abs(X).max():.3g}). Rescale X (e.g. "
                 "StandardScaler, as in training) or pass float64 X."
             )
-        return O
+        return scores
+
+    def _logits(self, X):
+        """One score per class; two classes: ``[0, o_1 - o_0]``, the same softmax."""
+        scores = self._scores(X)
+        if scores.shape[1] == 1:
+            return np.hstack([np.zeros_like(scores), scores])
+        return scores
 
     def decision_function(self, X):
         """Class scores ``o = W x + b``.
@@ -704,11 +734,7 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
             For two classes, the log-odds ``o_1 - o_0`` of ``classes_[1]``
             (positive means ``classes_[1]``); otherwise the T scores.
         """
-        X = self._check_predict_input(X)
-        with np.errstate(over="ignore", invalid="ignore"):
-            scores = safe_sparse_dot(X, self.coef_.T.astype(X.dtype, copy=False))
-            scores += self.intercept_.astype(X.dtype, copy=False)
-        scores = self._check_scores(scores, X)
+        scores = self._scores(X)
         return scores.ravel() if scores.shape[1] == 1 else scores
 
     def predict(self, X):
@@ -722,10 +748,7 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return self.classes_[(scores > 0).astype(int)]
-        return self.classes_[np.argmax(scores, axis=1)]
+        return self.classes_[np.argmax(self._logits(X), axis=1)]
 
     def predict_log_proba(self, X):
         """Log of the softmax probabilities, computed stably by log-sum-exp.
@@ -738,7 +761,6 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
-        X = self._check_predict_input(X)
         return _log_softmax(self._logits(X))
 
     def predict_proba(self, X):
@@ -753,7 +775,6 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
             Rows sum to one; columns follow ``classes_``.
         """
-        X = self._check_predict_input(X)
         return _softmax(self._logits(X))
 
     def __sklearn_tags__(self):
@@ -762,28 +783,71 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
         return tags
 
 
+def _scaled(weights):
+    """``weights / max(weights)`` (float64), so that sums and products cannot overflow."""
+    top = float(weights.max(initial=0.0))
+    return weights / top if top > 0 else weights
+
+
+def _normalized_weights(sample_weight, dtype):
+    """Weights summing to one (the ``1/S`` of the mean), normalized in float64, then cast."""
+    return (sample_weight / sample_weight.sum()).astype(dtype, copy=False)
+
+
+def _validation_split(X, y_idx, sw, classes, fraction, random_state):
+    """Hold out ``fraction`` of the rows, stratified when every class allows it."""
+    n, counts = len(y_idx), np.bincount(y_idx, minlength=len(classes))
+    weighted = np.bincount(y_idx, weights=sw, minlength=len(classes)) > 0
+    n_val = int(np.ceil(fraction * n))
+    if n - n_val < 1:
+        raise ValueError(
+            f"early_stopping=True with validation_fraction={fraction} holds out all "
+            f"{n} samples: nothing is left to train on."
+        )
+    stratified = counts.min() >= 2 and min(n_val, n - n_val) >= len(classes)
+    X, X_val, y_idx, y_val, sw, _ = train_test_split(
+        X, y_idx, sw, test_size=n_val, random_state=check_random_state(random_state),
+        stratify=y_idx if stratified else None,
+    )
+    if not np.any(sw > 0):
+        raise ValueError(
+            "All the sample_weight is on the rows held out for validation: with "
+            f"early_stopping=True and validation_fraction={fraction}, the training "
+            "rows all have weight 0. Give weight to more rows or set early_stopping=False."
+        )
+    lost = np.flatnonzero(weighted & (np.bincount(y_idx, weights=sw, minlength=len(classes)) == 0))
+    if lost.size:
+        raise ValueError(
+            f"early_stopping=True (validation_fraction={fraction}) leaves no training "
+            f"sample with non-zero sample_weight of class(es) {classes[lost].tolist()} "
+            f"(samples per class: {dict(zip(classes.tolist(), counts.tolist()))}): they "
+            "went to validation. Give those classes more samples or set early_stopping=False."
+        )
+    return (X, y_idx, sw), (X_val, y_val)
+
+
+def _check_training_weights(sw, y_idx, n_classes, incremental):
+    if not np.any(sw > 0):
+        raise ValueError("sample_weight sums to zero: there is nothing to fit.")
+    present = np.bincount(y_idx, weights=sw, minlength=n_classes) > 0
+    if not incremental and present.sum() < 2:
+        raise ValueError(
+            "Only one class has a non-zero sample weight: at least 2 classes "
+            "must carry weight to fit a classifier."
+        )
+
+
 class _Run:
     """One call to fit/partial_fit: the epoch loop, on working copies of W, b."""
 
-    def __init__(self, est, X, y_idx, sw, X_val, y_val, W, b, state, rng):
-        self.est, self.X, self.y_idx = est, X, y_idx
-        with np.errstate(over="ignore"):
-            total = sw.sum()
-        if not np.isfinite(total):  # huge weights: rescale before summing
-            sw = sw / sw.max()
-            total = sw.sum()
-        self.sw = sw / total  # weights summing to one: the 1/S of the mean
-        self.X_val, self.y_val = X_val, y_val
+    def __init__(self, est, data, W, b, state):
+        self.est = est
+        self.X, self.y_idx, self.sw, self.X_val, self.y_val = data
         self.W, self.b = W, b
-        self.state, self.rng = state, rng
-        self.validation_scores = [] if X_val is not None else None
-        self.best_val = (-np.inf, None)
-        self.not_converged = False
-        # why the adaptive schedule gave up (its rate fell below 1e-6), or None
-        self.gave_up = None
-        # solver='pgd': the fixed preconditioner M, built once per fit call
-        self.precond = (
-            _BoundPreconditioner(X, self.sw, est.alpha, est.fit_intercept)
+        self.state = state
+        # solver='pgd': the fixed preconditioner M, built once per call
+        self.call = _CallState(
+            precond=_BoundPreconditioner(self.X, self.sw, est.alpha, est.fit_intercept)
             if est.solver == "pgd" else None
         )
 
@@ -792,9 +856,9 @@ class _Run:
         with np.errstate(over="ignore", invalid="ignore"):
             return _loss_grad(self.W, self.b, X, y_idx, sw, est.alpha, est.fit_intercept)
 
-    def _diverged(self, epoch, loss, what="loss"):
+    def _diverged(self, loss, what="loss"):
         est = self.est
-        if self.state["schedule"].can_shrink:
+        if self.state.schedule.can_shrink:
             # 'adaptive' only fails when it has no finite step to go back to
             hint = (
                 "the values of X are too large for floating point (max |X| = "
@@ -806,52 +870,56 @@ class _Run:
                 "learning_rate_schedule='adaptive'."
             )
         return DivergenceError(
-            f"The {what} became {loss} at epoch {epoch + 1} with learning_rate="
+            f"The {what} became {loss} at epoch {self.state.n_iter + 1} with learning_rate="
             f"{est.learning_rate} (schedule={est.learning_rate_schedule!r}): "
             f"gradient descent diverged; {hint}"
         )
 
     def train(self, max_iter, incremental):
-        est, state = self.est, self.state
-        schedule = state["schedule"]
-        stop = False
-        for _ in range(max_iter):
-            epoch = state["epoch"]
-            schedule.epoch_starts(epoch)
-            t0 = time.perf_counter()
-            # overflow is detected (non-finite loss or parameters) and reported
-            with np.errstate(over="ignore", invalid="ignore"):
-                if est.solver in ("gd", "pgd"):
-                    loss, grad_norm, stop = self._gd_epoch(epoch, incremental)
-                else:
-                    loss, stop = self._stochastic_epoch(epoch)
-                    grad_norm = None
-            state["epoch"] += 1
-            state["samples_seen"] += self.X.shape[0]
-            state["loss_curve"].append(loss)
-            if grad_norm is not None:
-                state["grad_norm_curve"].append(grad_norm)
-            if self.validation_scores is not None:
-                stop = self._validate() or stop
-            if est.verbose:
-                gn = f", grad norm = {grad_norm:.3g}" if grad_norm is not None else ""
-                print(
-                    f"Epoch {epoch + 1}, loss = {loss:.6g}{gn}, learning rate = "
-                    f"{schedule.learning_rate:.3g}, time = {time.perf_counter() - t0:.3f}s"
-                )
-            if stop and not incremental:
-                break
-        else:
-            self.not_converged = not incremental
-        if self.validation_scores is not None and self.best_val[1] is not None:
-            self.W, self.b = self.best_val[1]
+        """Run up to ``max_iter`` epochs; Ctrl-C stops them and keeps the weights so far."""
+        try:
+            for _ in range(max_iter):
+                if self._epoch(incremental) and not incremental:
+                    break
+            else:
+                self.call.not_converged = not incremental
+        except KeyboardInterrupt:
+            self.call.interrupted = True
+        if self.call.best_weights is not None:
+            self.W, self.b = self.call.best_weights
 
-    def _gd_epoch(self, epoch, incremental):
-        """One full-batch step; returns (loss, gradient norm, stop)."""
+    def _epoch(self, incremental):
+        """One epoch, recorded in the training state; returns whether to stop."""
         est, state = self.est, self.state
-        schedule, optimizer = state["schedule"], state["optimizer"]
+        state.schedule.epoch_starts(state.n_iter)
+        t0 = time.perf_counter()
+        # overflow is detected (non-finite loss or parameters) and reported
+        with np.errstate(over="ignore", invalid="ignore"):
+            if est.solver in ("gd", "pgd"):
+                loss, grad_norm, stop = self._gd_epoch(incremental)
+            else:
+                (loss, stop), grad_norm = self._stochastic_epoch(), None
+        state.n_iter += 1
+        state.t += self.X.shape[0]
+        state.loss_curve.append(loss)
+        if grad_norm is not None:
+            state.grad_norm_curve.append(grad_norm)
+        if self.X_val is not None:
+            stop = self._validate() or stop
+        if est.verbose:
+            gn = f", grad norm = {grad_norm:.3g}" if grad_norm is not None else ""
+            print(
+                f"Epoch {state.n_iter}, loss = {loss:.6g}{gn}, learning rate = "
+                f"{state.schedule.learning_rate:.3g}, time = {time.perf_counter() - t0:.3f}s"
+            )
+        return stop
+
+    def _gd_epoch(self, incremental):
+        """One full-batch step; returns (loss, gradient norm, stop)."""
+        est, call = self.est, self.call
+        schedule, optimizer = self.state.schedule, self.state.optimizer
         loss, gW, gb = self._loss_grad(self.X, self.y_idx, self.sw)
-        prev = state.get("gd_prev")
+        prev = call.previous  # from this call only: same data, comparable loss
         setback = not np.isfinite(loss) or (
             prev is not None
             and schedule.can_shrink
@@ -859,7 +927,7 @@ class _Run:
         )
         if setback:
             if not schedule.can_shrink or prev is None:
-                raise self._diverged(epoch, loss)
+                raise self._diverged(loss)
             # undo the last step and retry from there with a 5x smaller rate
             loss, W, b, gW, gb = prev
             self.W[...] = W
@@ -867,31 +935,29 @@ class _Run:
             if not schedule.shrink():
                 grad_norm = _norm(gW, gb)
                 if grad_norm >= est.tol:
-                    self.gave_up = (
+                    call.gave_up = (
                         f"after repeated loss increases, with the gradient norm "
                         f"{grad_norm:.3g} still above tol={est.tol:g}"
                     )
                 return loss, grad_norm, True
         grad_norm = _norm(gW, gb)
         if not np.isfinite(grad_norm):
-            raise self._diverged(epoch, grad_norm, what="gradient norm")
+            raise self._diverged(grad_norm, what="gradient norm")
         if grad_norm < est.tol and not incremental:
             return loss, grad_norm, True
-        if schedule.can_shrink:
-            state["gd_prev"] = (loss, self.W.copy(), self.b.copy(), gW, gb)
-        if self.precond is not None:  # 'pgd': the direction M^{-1} grad L
-            gW, gb = self.precond.solve(gW, gb)
+        if schedule.can_shrink and not incremental:
+            call.previous = (loss, self.W.copy(), self.b.copy(), gW, gb)
+        if call.precond is not None:  # 'pgd': the direction M^{-1} grad L
+            gW, gb = call.precond.solve(gW, gb)
         optimizer.step([self.W, self.b], [gW, gb], schedule.learning_rate)
         return loss, grad_norm, False
 
-    def _stochastic_epoch(self, epoch):
+    def _stochastic_epoch(self):
         """One pass of mini-batch updates; returns (mean loss, stop)."""
-        est, state = self.est, self.state
-        schedule, optimizer = state["schedule"], state["optimizer"]
+        est, schedule, optimizer = self.est, self.state.schedule, self.state.optimizer
         n = self.X.shape[0]
         batch_size = min(200, n) if est.batch_size == "auto" else min(est.batch_size, n)
-        if est.shuffle:
-            order = self.rng.permutation(n)
+        order = self.state.rng.permutation(n) if est.shuffle else None
         W0, b0 = self.W.copy(), self.b.copy()
         total = 0.0
         for batch in gen_batches(n, batch_size):
@@ -902,50 +968,47 @@ class _Run:
                 continue
             loss, gW, gb = self._loss_grad(self.X[idx], self.y_idx[idx], sw / mass)
             if not np.isfinite(loss) or not np.all(np.isfinite(gW)):
-                if not schedule.can_shrink:
-                    raise self._diverged(epoch, loss)
-                self.W[...], self.b[...] = W0, b0
-                optimizer.reset()
-                return np.inf, self._shrink_after_overflow()
+                return self._undo_epoch(W0, b0, loss)
             total += mass * loss
             optimizer.step([self.W, self.b], [gW, gb], schedule.learning_rate)
         if not np.all(np.isfinite(self.W)):
-            if not schedule.can_shrink:
-                raise self._diverged(epoch, np.nan)
-            self.W[...], self.b[...] = W0, b0
-            optimizer.reset()
-            return np.inf, self._shrink_after_overflow()
+            return self._undo_epoch(W0, b0, np.nan)
         loss = float(total)
-        stop = False
-        if self.validation_scores is None:
-            if loss > state["best_loss"] - est.tol:
-                state["no_improvement"] += 1
-            else:
-                state["no_improvement"] = 0
-            state["best_loss"] = min(state["best_loss"], loss)
-            if state["no_improvement"] >= est.n_iter_no_change:
-                state["no_improvement"] = 0
-                stop = not (schedule.can_shrink and schedule.shrink())
-        return loss, stop
+        return loss, self.X_val is None and self._no_progress(loss)
 
-    def _shrink_after_overflow(self):
-        """Shrink the rate after a non-finite epoch; return whether to stop."""
-        if self.state["schedule"].shrink():
+    def _undo_epoch(self, W0, b0, loss):
+        """An epoch overflowed: restore its start and shrink the rate ('adaptive')."""
+        if not self.state.schedule.can_shrink:
+            raise self._diverged(loss)
+        self.W[...], self.b[...] = W0, b0
+        self.state.optimizer.reset()
+        if self.state.schedule.shrink():
+            return np.inf, False
+        self.call.gave_up = "after the loss or the parameters kept overflowing"
+        return np.inf, True
+
+    def _no_progress(self, loss):
+        """Count epochs without improving this call's best loss; return whether to stop."""
+        call, est, schedule = self.call, self.est, self.state.schedule
+        call.no_improvement = call.no_improvement + 1 if loss > call.best_loss - est.tol else 0
+        call.best_loss = min(call.best_loss, loss)
+        if call.no_improvement < est.n_iter_no_change:
             return False
-        self.gave_up = "after the loss or the parameters kept overflowing"
-        return True
+        call.no_improvement = 0
+        return not (schedule.can_shrink and schedule.shrink())
 
     def _validate(self):
         """Record the validation accuracy; keep the best weights; return stop."""
-        est, state = self.est, self.state
+        call, tol = self.call, self.est.tol
         O = safe_sparse_dot(self.X_val, self.W.T)
-        if est.fit_intercept:
+        if self.est.fit_intercept:
             O += self.b
         score = float(np.mean(np.argmax(O, axis=1) == self.y_val))
-        self.validation_scores.append(score)
-        if score > self.best_val[0] + est.tol:
-            self.best_val = (score, (self.W.copy(), self.b.copy()))
-            state["no_improvement_val"] = 0
+        self.state.validation_scores.append(score)
+        if score > call.best_validation + tol:
+            call.best_validation = score
+            call.best_weights = (self.W.copy(), self.b.copy())
+            call.no_improvement_validation = 0
         else:
-            state["no_improvement_val"] = state.get("no_improvement_val", 0) + 1
-        return state["no_improvement_val"] >= est.n_iter_no_change
+            call.no_improvement_validation += 1
+        return call.no_improvement_validation >= self.est.n_iter_no_change

@@ -15,7 +15,7 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.optimize import check_grad
-from scipy.special import log_softmax, softmax
+from scipy.special import expit, log_softmax, softmax
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
@@ -54,7 +54,8 @@ def _objective(clf, X, y):
     """Our loss L(W, b) at the fitted parameters."""
     y_idx = np.searchsorted(clf.classes_, y)
     sw = np.full(X.shape[0], 1.0 / X.shape[0])
-    return _loss_grad(clf._W, clf._b, X, y_idx, sw, clf.alpha)[0]
+    W, b = clf._start_weights(len(clf.classes_), X.shape[1], X.dtype, warm=True)
+    return _loss_grad(W, b, X, y_idx, sw, clf.alpha)[0]
 
 
 # --------------------------------------------------------------- the link
@@ -329,8 +330,8 @@ def test_string_labels_and_binary_conventions():
     assert_allclose(d, np.log(p[:, 1] / p[:, 0]), rtol=1e-6, atol=1e-8)
     assert_array_equal(clf.predict(X), np.where(d > 0, "dog", "cat"))
     assert_allclose(clf.predict_log_proba(X), np.log(p), atol=1e-10)
-    # the two rows stay opposite: w_0 = -w_1 (see Notes)
-    assert_allclose(clf._W[0], -clf._W[1], atol=1e-12)
+    # p_1 = sigmoid(w^T x + b) with the reported single hyperplane (see Notes)
+    assert_allclose(p[:, 1], expit(X @ clf.coef_[0] + clf.intercept_[0]), rtol=1e-10)
 
 
 def test_sample_weight_is_repetition():
@@ -367,14 +368,15 @@ def test_early_stopping_restores_best():
 
 
 def test_warm_start_continues():
-    """warm_start=True continues from the previous solution."""
+    """warm_start=True continues from the previous solution; the curves are the new fit's."""
     X, y = _data(3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         a = GDSoftmaxClassifier(max_iter=20, tol=0, warm_start=True).fit(X, y).fit(X, y)
         b = GDSoftmaxClassifier(max_iter=40, tol=0).fit(X, y)
     assert_allclose(a.coef_, b.coef_, rtol=1e-10)
-    assert a.n_iter_ == 40
+    assert a.n_iter_ == len(a.loss_curve_) == 20
+    assert_allclose(a.loss_curve_, b.loss_curve_[20:], rtol=1e-10)
 
 
 def test_verbose_prints_one_line_per_epoch(capsys):
@@ -513,7 +515,7 @@ def test_failed_partial_fit_leaves_model_untouched():
     assert_array_equal(clf.coef_, coef)
     assert_array_equal(clf.intercept_, intercept)
     assert clf.n_iter_ == n_iter
-    assert np.all(np.isfinite(clf._W))
+    assert np.all(np.isfinite(clf.coef_))
 
 
 def test_clone_keeps_params():
@@ -527,5 +529,5 @@ def test_adaptive_rate_has_a_floor_under_partial_fit():
     clf = GDSoftmaxClassifier(solver="sgd", learning_rate=1e-5, n_iter_no_change=1, tol=10.0)
     for _ in range(12):
         clf.partial_fit(X, y, classes=[0, 1, 2])
-    assert clf._state["schedule"].learning_rate >= 1e-6
+    assert clf._training_state.schedule.learning_rate >= 1e-6
     assert np.all(np.isfinite(clf.coef_))

@@ -60,11 +60,17 @@ def test_streaming_partial_fit_keeps_learning(params):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         full = GDSoftmaxClassifier(random_state=0, **params).fit(X, y)
-    stream = GDSoftmaxClassifier(random_state=0, **params)
-    for start in range(0, 15000, 100):
-        stream.partial_fit(X[start:start + 100], y[start:start + 100], classes=[0, 1, 2])
+    streams = []
+    for schedule in ("adaptive", "constant"):
+        stream = GDSoftmaxClassifier(random_state=0, learning_rate_schedule=schedule, **params)
+        for start in range(0, 15000, 100):
+            stream.partial_fit(X[start:start + 100], y[start:start + 100], classes=[0, 1, 2])
+        streams.append(stream)
+    stream = streams[0]
     assert stream.n_iter_ == 150 and stream.t_ == 15000
     assert stream.score(X_test, y_test) >= full.score(X_test, y_test) - 0.01
+    # nothing overflowed, so the adaptive rate never moved: the same model as 'constant'
+    assert_allclose(stream.coef_, streams[1].coef_, rtol=1e-12)
 
 
 def test_partial_fit_never_undoes_a_step_across_chunks():

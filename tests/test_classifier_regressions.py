@@ -8,6 +8,7 @@ Ctrl-C. References are independent: ``scipy.special.softmax`` /
 step for the update, ``train_test_split`` for the validation rows.
 """
 
+import sys
 import warnings
 
 import numpy as np
@@ -219,8 +220,8 @@ def test_partial_fit_docstring_states_when_it_equals_fit():
     # and the exception it names is real: 'sgd' + 'constant' fit stops, partial_fit goes on
     X, y = make_classification(n_samples=200, n_features=6, n_informative=4, n_redundant=0,
                                n_classes=3, random_state=0)  # fmt: skip
-    params = dict(solver="sgd", learning_rate_schedule="constant", learning_rate=0.05,
-                  tol=1e-2, n_iter_no_change=2, shuffle=False)  # fmt: skip
+    params = {"solver": "sgd", "learning_rate_schedule": "constant", "learning_rate": 0.05,
+                  "tol": 1e-2, "n_iter_no_change": 2, "shuffle": False}  # fmt: skip
     full = GDSoftmaxClassifier(max_iter=300, **params).fit(X, y)
     assert full.n_iter_ < 300
     inc = GDSoftmaxClassifier(**params)
@@ -238,7 +239,8 @@ def test_ctrl_c_keeps_the_weights_reached_so_far(monkeypatch):
         warnings.simplefilter("ignore", ConvergenceWarning)
         ref = GDSoftmaxClassifier(max_iter=5).fit(X, y)
     calls = []
-    real = softmax_module._loss_grad
+    loop = sys.modules[softmax_module._Run.__module__]  # where the epoch loop lives
+    real = loop._loss_grad
 
     def interrupted(*args, **kwargs):
         calls.append(1)
@@ -246,7 +248,7 @@ def test_ctrl_c_keeps_the_weights_reached_so_far(monkeypatch):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(softmax_module, "_loss_grad", interrupted)
+    monkeypatch.setattr(loop, "_loss_grad", interrupted)
     clf = GDSoftmaxClassifier(max_iter=50)
     try:
         with pytest.warns(UserWarning, match="Training interrupted by user"):

@@ -25,7 +25,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_gabor import GDSoftmaxClassifier
-from sklearn_gabor._softmax import _log_softmax, _loss_grad, _softmax
+from sklearn_gabor._softmax import _log_softmax, _softmax
+from sklearn_gabor._training import _loss_grad
 from sklearn_gabor.exceptions import DivergenceError
 
 ALPHA = 1e-2
@@ -128,8 +129,8 @@ def test_gd_matches_logistic_regression(n_classes):
 @pytest.mark.parametrize(
     "params",
     [
-        dict(solver="sgd", learning_rate=0.05, momentum=0.9, batch_size=32),
-        dict(solver="adam", learning_rate=0.01, batch_size=32),
+        {"solver": "sgd", "learning_rate": 0.05, "momentum": 0.9, "batch_size": 32},
+        {"solver": "adam", "learning_rate": 0.01, "batch_size": 32},
     ],
 )
 def test_stochastic_solvers_reach_optimum(n_classes, params):
@@ -164,7 +165,7 @@ def test_pgd_matches_logistic_regression(n_classes, fit_intercept):
     """'pgd' reaches LogisticRegression's optimum, on ill-conditioned data, in far fewer epochs than 'gd'."""
     X, y = _correlated_data(n_classes)
     ref = _lr_equivalent(n_classes, X.shape[0]).set_params(fit_intercept=fit_intercept).fit(X, y)
-    params = dict(alpha=ALPHA, tol=1e-7, max_iter=20_000, fit_intercept=fit_intercept)
+    params = {"alpha": ALPHA, "tol": 1e-7, "max_iter": 20_000, "fit_intercept": fit_intercept}
     pgd = GDSoftmaxClassifier(solver="pgd", learning_rate=1.0, **params).fit(X, y)
     assert pgd.grad_norm_curve_[-1] < 1e-7
     assert_allclose(pgd.predict_proba(X), ref.predict_proba(X), atol=1e-4)
@@ -238,7 +239,7 @@ def test_pgd_sparse_and_weights():
     """CSR input equals dense, and integer sample weights equal repeated samples."""
     X, y = _correlated_data(3, n_samples=120, n_features=10)
     X[np.abs(X) < 0.6] = 0
-    params = dict(solver="pgd", learning_rate=1.0, max_iter=15, tol=0, alpha=ALPHA)
+    params = {"solver": "pgd", "learning_rate": 1.0, "max_iter": 15, "tol": 0, "alpha": ALPHA}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         dense = GDSoftmaxClassifier(**params).fit(X, y)
@@ -278,7 +279,7 @@ def test_pgd_refuses_too_many_features():
 def test_partial_fit_equals_fit(solver):
     """N calls of partial_fit with shuffle=False equal fit with max_iter=N."""
     X, y = _data(3)
-    params = dict(solver=solver, shuffle=False, tol=0.0, learning_rate=0.1, batch_size=50)
+    params = {"solver": solver, "shuffle": False, "tol": 0.0, "learning_rate": 0.1, "batch_size": 50}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         full = GDSoftmaxClassifier(max_iter=7, **params).fit(X, y)

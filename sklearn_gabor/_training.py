@@ -130,7 +130,7 @@ def _validation_split(X, y_idx, sw, classes, fraction, random_state):
         X, y_idx, sw, test_size=n_val, random_state=check_random_state(random_state),
         stratify=y_idx if stratified else None,
     )
-    if not np.any(sw > 0):
+    if weighted.any() and not np.any(sw > 0):
         raise ValueError(
             "All the sample_weight is on the rows held out for validation: with "
             f"early_stopping=True and validation_fraction={fraction}, the training "

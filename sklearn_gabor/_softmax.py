@@ -517,7 +517,10 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
             )
         _check_training_weights(sw, y_idx, len(classes), incremental)
         W, b = self._start_weights(len(classes), X.shape[1], X.dtype, warm)
-        state = self._continued_state(W, b) if incremental and warm else self._new_state(W, b)
+        if incremental and hasattr(self, "_training_state"):
+            state = self._continued_state(W, b)
+        else:  # fit, or coef_ from elsewhere (an older pickle): a new optimizer and schedule
+            state = self._new_state(W, b)
         data = (X, y_idx, _normalized_weights(sw, X.dtype), X_val, y_val)
         run = _Run(self, data, W, b, state)
         run.train(max_iter, incremental)

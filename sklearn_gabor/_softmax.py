@@ -415,8 +415,9 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
         The epoch count, the optimizer's moments and the schedule's current
         rate carry over from the previous call; nothing is compared with the
         previous call's loss, which was measured on other data. So the
-        'adaptive' schedule shrinks the rate only when this call's loss or
-        parameters overflow, and no call stops early. ``N`` calls on the same
+        'adaptive' schedule shrinks the rate only when a mini-batch step of
+        this call overflows ('sgd', 'adam'; 'gd' and 'pgd', with no step of
+        their own to undo, raise ``DivergenceError``). ``N`` calls on the same
         data with ``shuffle=False`` therefore give the same model as
         ``fit(X, y)`` with ``max_iter=N`` and ``tol=0`` only as long as ``fit``
         neither undoes a step ('gd'/'pgd' with 'adaptive') nor counts

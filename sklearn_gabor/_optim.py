@@ -11,7 +11,16 @@ Every optimizer here applies one step to a list of parameter arrays, in place:
 
 The step size ``eta`` comes from a :class:`_Schedule` ('constant', 'invscaling'
 or 'adaptive'), kept apart from the update rule as in scikit-learn's MLP.
+
+What training remembers is split in two typed records: :class:`_TrainingState`
+persists from one ``partial_fit`` call to the next (epochs, samples seen,
+curves, the schedule's current rate, the optimizer's moments) and is built
+anew by every ``fit``; :class:`_CallState` belongs to one call (the loss
+before the last step, the best loss or validation score, the no-improvement
+counts, the preconditioner) and is forgotten when the call returns.
 """
+
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.linalg
@@ -140,6 +149,48 @@ def make_optimizer(solver, params, *, momentum, nesterovs_momentum, beta_1, beta
     if solver == "sgd" and momentum > 0:
         return _MomentumOptimizer(params, momentum, nesterovs_momentum)
     return _GDOptimizer(params)
+
+
+@dataclass
+class _TrainingState:
+    """Training progress that persists between ``partial_fit`` calls.
+
+    ``fit`` (with or without ``warm_start``) builds a new one, so its schedule
+    starts at the documented ``learning_rate`` and its curves hold only its own
+    epochs; ``partial_fit`` continues the one it finds. ``solver_params`` and
+    ``dtype`` tell whether ``optimizer`` still fits the current parameters.
+    """
+
+    schedule: _Schedule
+    optimizer: object
+    rng: np.random.RandomState
+    dtype: np.dtype
+    solver_params: tuple
+    n_iter: int = 0  # epochs run
+    t: int = 0  # training samples seen
+    loss_curve: list = field(default_factory=list)
+    grad_norm_curve: list = field(default_factory=list)
+    validation_scores: list = field(default_factory=list)
+
+
+@dataclass
+class _CallState:
+    """What one ``fit`` or ``partial_fit`` call tracks; forgotten when it returns.
+
+    Nothing here is compared across calls: in streaming, the previous call saw
+    another chunk, whose loss says nothing about this one.
+    """
+
+    precond: object | None = None  # solver='pgd': M, built from this call's data
+    previous: tuple | None = None  # 'gd'/'pgd' adaptive: (loss, W, b, gW, gb) before the last step
+    best_loss: float = np.inf
+    no_improvement: int = 0
+    best_validation: float = -np.inf
+    best_weights: tuple | None = None
+    no_improvement_validation: int = 0
+    gave_up: str | None = None  # why the adaptive schedule stopped, if it did
+    not_converged: bool = False
+    interrupted: bool = False
 
 
 #: solver='pgd' factorizes a (n_features + 1)^2 matrix; refuse more features

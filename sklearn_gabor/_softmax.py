@@ -14,28 +14,50 @@ and its gradient, with ``G = P - Y`` (probabilities minus one-hot targets)::
 Training is gradient descent ``theta <- theta - learning_rate * grad L(theta)``;
 solver='pgd' preconditions it, ``theta <- theta - learning_rate * M^{-1} grad L(theta)``,
 with ``M = 1/2 X~^T D X~ + alpha I`` (``X~ = [X, 1]``), a bound on the Hessian.
+
+This module holds the estimator: parameters, data checks, the fitted
+attributes and the prediction methods, all of which read ``coef_`` and
+``intercept_``. The loss, the gradient and the epoch loop are in
+``_training.py``, the update rules, schedules and training state in
+``_optim.py``.
 """
 
 import copy
 import numbers
-import time
 import warnings
+from typing import ClassVar
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state, compute_class_weight, gen_batches
+from sklearn.utils import check_random_state, compute_class_weight
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._optim import MIN_LEARNING_RATE, _BoundPreconditioner, _Schedule, make_optimizer
+from ._optim import (
+    MIN_LEARNING_RATE,
+    _Schedule,
+    _TrainingState,
+    make_optimizer,
+)
+from ._training import (
+    _check_training_weights,
+    _normalized_weights,
+    _Run,
+    _scaled,
+    _scores_overflow,
+    _validation_split,
+)
 from .exceptions import DivergenceError
 from .utils._atomic import restore_on_failure
 from .utils._estimator import SklearnGaborMixin, check_no_array_api_dispatch
-from .utils._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
+from .utils._sklearn_compat import (
+    Interval,
+    StrOptions,
+    _check_sample_weight,
+    _fit_context,
+)
 
 
 def _log_softmax(O):
@@ -53,90 +75,6 @@ def _softmax(O):
     """Row-wise ``softmax(O) = exp(o_t) / sum_k exp(o_k)``, computed stably."""
     with np.errstate(under="ignore"):
         return np.exp(_log_softmax(O))
-
-
-def _norm(*arrays):
-    """Euclidean norm of the concatenated arrays, without spurious overflow.
-
-    ``sqrt(sum a**2)`` overflows (float32 from about 1e19) although the
-    norm itself is representable; then the arrays are rescaled by their
-    largest magnitude first. Non-finite entries still give a non-finite norm.
-    """
-    norm = np.sqrt(sum(np.vdot(a, a) for a in arrays))
-    if np.isfinite(norm) or not all(np.all(np.isfinite(a)) for a in arrays):
-        return float(norm)
-    scale = max(float(np.max(np.abs(a), initial=0.0)) for a in arrays)
-    return scale * float(np.sqrt(sum(float(np.vdot(a / scale, a / scale)) for a in arrays)))
-
-
-def _scores_overflow(W, b, X):
-    """Whether ``X W^T + b`` has non-finite entries (the last step is unchecked).
-
-    A cheap bound ``max_t sum_j |W_tj| max|X| + max|b|`` rules overflow out in
-    the usual case; only when it does not are the scores computed.
-    """
-    x_max = max(abs(float(X.max())), abs(float(X.min())))
-    with np.errstate(over="ignore", invalid="ignore"):
-        bound = float(np.abs(W).sum(axis=1).max()) * x_max
-        if b is not None:
-            bound += float(np.abs(b).max())
-        if np.isfinite(bound) and bound < np.finfo(W.dtype).max / 4:
-            return False
-        O = safe_sparse_dot(X, W.T)
-        if b is not None:
-            O += b
-    return not np.all(np.isfinite(O))
-
-
-def _loss_grad(W, b, X, y_idx, sample_weight, alpha, fit_intercept=True):
-    """Loss ``L(W, b)`` and its gradient for the softmax model.
-
-    Parameters
-    ----------
-    W : ndarray of shape (T, d)
-        One hyperplane (row) per class.
-    b : ndarray of shape (T,)
-        Intercepts.
-    X : {ndarray, sparse matrix} of shape (S, d)
-    y_idx : ndarray of shape (S,)
-        Class index of each sample, ``0 <= y_idx < T``: the position of the 1
-        in the one-hot target ``onehot(y_s)``.
-    sample_weight : ndarray of shape (S,)
-        Non-negative weights that sum to one (``1/S`` each for the plain mean).
-    alpha : float
-        L2 strength; the intercept is not penalized.
-
-    Returns
-    -------
-    loss : float
-        ``sum_s w_s H(onehot(y_s), softmax(W x_s + b)) + (alpha/2) ||W||^2``.
-    grad_W : ndarray of shape (T, d)
-        ``G^T X + alpha W`` where ``G = diag(w) (P - Y)``.
-    grad_b : ndarray of shape (T,)
-        ``sum_s G_s`` (zeros when ``fit_intercept=False``).
-    """
-    O = safe_sparse_dot(X, W.T)  # logits o_s = W x_s + b, shape (S, T)
-    if fit_intercept:
-        O += b
-    rows = np.arange(O.shape[0])
-    # log-sum-exp: log p_{s,t} = o_{s,t} - m_s - log sum_k exp(o_{s,k} - m_s)
-    O -= O.max(axis=1, keepdims=True)
-    with np.errstate(under="ignore"):
-        P = np.exp(O)
-    norm = P.sum(axis=1)
-    log_p_true = O[rows, y_idx] - np.log(norm)
-    loss = -float(sample_weight @ log_p_true) + 0.5 * alpha * float(np.vdot(W, W))
-    # G = diag(w) (P - Y): softmax probabilities minus the one-hot targets
-    P /= norm[:, None]
-    P[rows, y_idx] -= 1
-    P *= sample_weight[:, None]
-    if sp.issparse(X):
-        grad_W = np.asarray(safe_sparse_dot(X.T, P).T)
-    else:
-        grad_W = P.T @ X
-    grad_W += alpha * W
-    grad_b = P.sum(axis=0) if fit_intercept else np.zeros_like(b)
-    return loss, grad_W, grad_b
 
 
 class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
@@ -176,7 +114,10 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
           A step that increases the loss (solvers 'gd' and 'pgd') or makes it non-finite
           is undone, and each setback, including ``n_iter_no_change``
           epochs without improvement for the stochastic solvers, divides the
-          rate by 5. Training stops when it falls below 1e-6.
+          rate by 5. Training stops when it falls below 1e-6. Losses are
+          compared only within one call: ``partial_fit`` never compares its
+          chunk's loss with another chunk's, so in streaming the rate shrinks
+          only on overflow.
 
     solver : {'gd', 'pgd', 'sgd', 'adam'}, default='gd'
         - 'gd': full-batch gradient descent, exactly the update above; one
@@ -225,10 +166,13 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
         Number of epochs without improvement tolerated (see ``tol``).
 
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data (stratified),
-        track the validation accuracy after each epoch, stop when it has not
-        improved by ``tol`` for ``n_iter_no_change`` epochs, and restore the
-        weights with the best validation accuracy.
+        Hold out ``validation_fraction`` of the training data (stratified
+        when every class has at least 2 samples), track the validation
+        accuracy after each epoch, stop when it has not improved by ``tol``
+        for ``n_iter_no_change`` epochs, and restore the weights with the best
+        validation accuracy. The split is made before the sample weights and
+        classes are checked: a training part without weight, or without a
+        class that the data has, raises a ``ValueError``.
 
     validation_fraction : float, default=0.1
         Fraction of the training data held out when ``early_stopping=True``.
@@ -246,14 +190,19 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
         Adam's numerical-stability constant.
 
     power_t : float, default=0.5
-        Exponent of the 'invscaling' schedule.
+        Exponent of the 'invscaling' schedule, in [0, 1]. Above 1 the rates
+        :math:`\eta / (t + 1)^{\text{power\_t}}` sum to a finite total, which
+        bounds how far training can move the weights whatever ``max_iter``.
 
     class_weight : dict, 'balanced' or None, default=None
         Weights ``{class: weight}`` multiplied into the sample weights;
         'balanced' uses ``n_samples / (n_classes * bincount(y))``.
 
     warm_start : bool, default=False
-        Reuse the previous solution (and optimizer state) as initialization.
+        Start ``fit`` from the previous ``coef_`` and ``intercept_``. The
+        optimizer (momentum, Adam's moments), the schedule (at
+        ``learning_rate``) and the curves start anew, as in a first ``fit``;
+        ``partial_fit`` is the way to continue them.
 
     shuffle : bool, default=True
         Shuffle the samples at each epoch ('sgd' and 'adam').
@@ -277,13 +226,15 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
     intercept_ : ndarray of shape (1,) or (n_classes,)
         ``b`` (or ``b_1 - b_0`` for two classes).
     n_iter_ : int
-        Number of epochs run.
+        Number of epochs run by the last ``fit`` and the ``partial_fit``
+        calls after it.
     t_ : int
-        Number of training samples seen.
+        Number of training samples seen over those epochs.
     loss_ : float
         Loss of the last epoch.
     loss_curve_ : list of float
-        Loss per epoch: for 'gd' and 'pgd' the loss at the start of each epoch; for 'sgd'
+        Loss per epoch (of the last ``fit`` and the ``partial_fit`` calls
+        after it): for 'gd' and 'pgd' the loss at the start of each epoch; for 'sgd'
         and 'adam' the weighted mean of the mini-batch losses.
     grad_norm_curve_ : list of float
         Gradient norm per epoch (solvers 'gd' and 'pgd' only).
@@ -318,7 +269,13 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
 
     **Sample weights** are normalized to sum to one, so ``(1/S) sum_s`` becomes
     ``sum_s w_s / sum_s w_s``: an integer weight is the same as repeating the
-    sample.
+    sample. The normalization is done in float64 before the weights are cast
+    to the dtype of ``X``, so only their ratios matter (``1e-50`` or ``1e39``
+    each on float32 ``X`` is the same as 1).
+
+    **Weights.** ``coef_`` and ``intercept_`` are the model: every prediction
+    method reads them, and ``warm_start`` or ``partial_fit`` continues from
+    them (for two classes from ``W = [-coef_ / 2, coef_ / 2]``).
 
     **Preconditioned descent** ('pgd'). The Hessian of the loss is
     :math:`\nabla^2 L = \sum_s w_s (\mathrm{diag}(p_s) - p_s p_s^\top)
@@ -347,7 +304,7 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
     True
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
         "learning_rate_schedule": [StrOptions({"constant", "invscaling", "adaptive"})],
         "solver": [StrOptions({"gd", "pgd", "sgd", "adam"})],
@@ -364,7 +321,7 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
         "beta_1": [Interval(numbers.Real, 0, 1, closed="left")],
         "beta_2": [Interval(numbers.Real, 0, 1, closed="left")],
         "epsilon": [Interval(numbers.Real, 0, None, closed="neither")],
-        "power_t": [Interval(numbers.Real, 0, None, closed="left")],
+        "power_t": [Interval(numbers.Real, 0, 1, closed="both")],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "warm_start": ["boolean"],
         "shuffle": ["boolean"],
@@ -427,6 +384,11 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
     def fit(self, X, y, sample_weight=None):
         """Fit the model by gradient descent.
 
+        Every call starts a new optimizer and schedule at ``learning_rate``;
+        with ``warm_start=True`` the weights start from ``coef_`` and
+        ``intercept_``. Interrupting it (Ctrl-C) keeps the weights reached so
+        far, with a warning.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
@@ -441,18 +403,26 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
-        first = not (self.warm_start and hasattr(self, "_W"))
-        return self._fit(
-            X, y, sample_weight, None, max_iter=self.max_iter, reset=first, incremental=False
-        )
+        self._more_validate_params()
+        warm = self.warm_start and hasattr(self, "coef_")
+        return self._fit(X, y, sample_weight, None, max_iter=self.max_iter, warm=warm, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
     @restore_on_failure
     def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """Run one epoch of the solver on ``(X, y)``.
+        """Run one epoch of the solver on ``(X, y)``, continuing the training so far.
 
-        ``N`` calls on the same data with ``shuffle=False`` give the same
-        model as ``fit`` with ``max_iter=N`` (and ``tol=0``).
+        The epoch count, the optimizer's moments and the schedule's current
+        rate carry over from the previous call; nothing is compared with the
+        previous call's loss, which was measured on other data. So the
+        'adaptive' schedule shrinks the rate only when a mini-batch step of
+        this call overflows ('sgd', 'adam'; 'gd' and 'pgd', with no step of
+        their own to undo, raise ``DivergenceError``). ``N`` calls on the same
+        data with ``shuffle=False`` therefore give the same model as
+        ``fit(X, y)`` with ``max_iter=N`` and ``tol=0`` only as long as ``fit``
+        neither undoes a step ('gd'/'pgd' with 'adaptive') nor counts
+        ``n_iter_no_change`` epochs without improvement ('sgd'/'adam', which
+        then stop or shrink the rate where ``partial_fit`` goes on).
 
         Parameters
         ----------
@@ -466,14 +436,8 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
         -------
         self : object
         """
-        if self.early_stopping:
-            raise ValueError("early_stopping=True is not supported by partial_fit; use fit.")
-        if self.class_weight == "balanced":
-            raise ValueError(
-                "class_weight='balanced' is not supported by partial_fit: the class "
-                "frequencies of the whole data are unknown. Pass a dict of weights."
-            )
-        first = not hasattr(self, "_W")
+        self._more_validate_params(for_partial_fit=True)
+        first = not hasattr(self, "coef_")
         if first and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
         if classes is not None:
@@ -483,45 +447,54 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
                     f"`classes={classes.tolist()}` is not the same as on the first call "
                     f"to partial_fit, which was {self.classes_.tolist()}."
                 )
-        return self._fit(X, y, sample_weight, classes, max_iter=1, reset=first, incremental=True)
+        return self._fit(X, y, sample_weight, classes, max_iter=1, warm=not first, incremental=True)
 
     # ----------------------------------------------------------- internals
+    def _more_validate_params(self, for_partial_fit=False):
+        """Rules that involve several parameters (single ones: ``_parameter_constraints``)."""
+        if for_partial_fit and self.early_stopping:
+            raise ValueError("early_stopping=True is not supported by partial_fit; use fit.")
+        if for_partial_fit and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit: the class "
+                "frequencies of the whole data are unknown. Pass a dict of weights."
+            )
+
     def _validate_train(self, X, y, sample_weight, reset):
         check_no_array_api_dispatch(self)
         X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse="csr",
-            dtype=[np.float64, np.float32],
-            reset=reset,
+            self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], reset=reset
         )
         check_classification_targets(y)
+        # float64 whatever X's dtype: weights like 1e-50 or 1e39 are rescaled
+        # before they are cast (see _normalized_weights)
         sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
         return X, y, sample_weight
 
-    def _fit(self, X, y, sample_weight, classes, *, max_iter, reset, incremental):
-        X, y, sample_weight = self._validate_train(X, y, sample_weight, reset)
-        if reset and classes is None:
-            classes = np.unique(y)
-        elif not reset:
+    def _encode_targets(self, y, classes, warm):
+        """The classes and each sample's class index."""
+        if warm:
             classes = self.classes_
-        if classes is not None:
-            unknown = np.setdiff1d(np.unique(y), classes)
-            if unknown.size:
-                raise ValueError(
-                    f"y contains classes {unknown.tolist()} not seen in the first call "
-                    f"(classes_={classes.tolist()})."
-                )
-        y_idx = np.searchsorted(classes, y)
-        n_classes = len(classes)
-        if n_classes < 2:
+        elif classes is None:
+            classes = np.unique(y)
+        unknown = np.setdiff1d(np.unique(y), classes)
+        if unknown.size:
+            raise ValueError(
+                f"y contains classes {unknown.tolist()} not seen in the first call "
+                f"(classes_={classes.tolist()})."
+            )
+        if len(classes) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes in the "
                 f"data, but the data contains only one class: {classes.tolist()[0]!r}."
             )
+        return classes, np.searchsorted(classes, y)
+
+    def _weighted(self, sample_weight, classes, y, y_idx):
+        """Sample weights times class weights, in float64, scaled to a maximum of 1."""
+        sw = _scaled(sample_weight)
         if self.class_weight is not None:
             cw = compute_class_weight(self.class_weight, classes=classes, y=y)
             if not np.all(np.isfinite(cw) & (cw >= 0)):
@@ -530,51 +503,27 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
                     "rewards misclassifying the class); got "
                     f"{dict(zip(classes.tolist(), cw.tolist()))}."
                 )
-            sample_weight = sample_weight * cw[y_idx].astype(X.dtype)
-        present = np.bincount(y_idx, weights=sample_weight, minlength=n_classes) > 0
-        if not incremental and present.sum() < 2:
-            raise ValueError(
-                "Only one class has a non-zero sample weight: at least 2 classes "
-                "must carry weight to fit a classifier."
-            )
-        if not np.any(sample_weight > 0):
-            raise ValueError("sample_weight sums to zero: there is nothing to fit.")
+            sw = _scaled(sw * _scaled(cw)[y_idx])
+        return sw
 
-        dtype = X.dtype
-        if reset:
-            W = np.zeros((n_classes, X.shape[1]), dtype=dtype)
-            b = np.zeros(n_classes, dtype=dtype)
-            state = self._new_state([W, b])
-        else:
-            # work on copies: a failed fit leaves the fitted model untouched
-            W = self._W.astype(dtype, copy=True)
-            b = self._b.astype(dtype, copy=True)
-            state = copy.deepcopy(self._state)
-            if state["dtype"] != dtype or state["solver"] != self._solver_params():
-                state = self._new_state([W, b], state)
-            schedule = state["schedule"]
-            if (schedule.kind, schedule.learning_rate_init, schedule.power_t) != (
-                self.learning_rate_schedule,
-                self.learning_rate,
-                self.power_t,
-            ):  # set_params between calls takes effect
-                state["schedule"] = _Schedule(
-                    self.learning_rate_schedule, self.learning_rate, self.power_t
-                )
-
+    def _fit(self, X, y, sample_weight, classes, *, max_iter, warm, incremental):
+        X, y, sample_weight = self._validate_train(X, y, sample_weight, reset=not warm)
+        classes, y_idx = self._encode_targets(y, classes, warm)
+        sw = self._weighted(sample_weight, classes, y, y_idx)
         X_val = y_val = None
         if self.early_stopping and not incremental:
-            stratify = y_idx if np.bincount(y_idx).min() >= 2 else None
-            X, X_val, y_idx, y_val, sample_weight, _ = train_test_split(
-                X,
-                y_idx,
-                sample_weight,
-                test_size=self.validation_fraction,
-                random_state=check_random_state(self.random_state),
-                stratify=stratify,
+            # split first: the weight and class checks below are about what trains
+            (X, y_idx, sw), (X_val, y_val) = _validation_split(
+                X, y_idx, sw, classes, self.validation_fraction, self.random_state
             )
-        rng = state.setdefault("rng", check_random_state(self.random_state))
-        run = _Run(self, X, y_idx, sample_weight, X_val, y_val, W, b, state, rng)
+        _check_training_weights(sw, y_idx, len(classes), incremental)
+        W, b = self._start_weights(len(classes), X.shape[1], X.dtype, warm)
+        if incremental and hasattr(self, "_training_state"):
+            state = self._continued_state(W, b)
+        else:  # fit, or coef_ from elsewhere (an older pickle): a new optimizer and schedule
+            state = self._new_state(W, b)
+        data = (X, y_idx, _normalized_weights(sw, X.dtype), X_val, y_val)
+        run = _Run(self, data, W, b, state)
         run.train(max_iter, incremental)
         # commit: only finite parameters ever reach the estimator
         if not (np.all(np.isfinite(run.W)) and np.all(np.isfinite(run.b))):
@@ -588,23 +537,49 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
                 "standardize X."
             )
         self.classes_ = classes
-        self._W, self._b, self._state = run.W, run.b, state
-        self._set_public_attributes(run, reset)
-        if run.gave_up is not None:
+        self._training_state = state
+        self._set_public_attributes(run.W, run.b, state)
+        self._warn_after(run.call, max_iter, incremental)
+        return self
+
+    def _warn_after(self, call, max_iter, incremental):
+        if call.interrupted:
+            warnings.warn(
+                "Training interrupted by user; the model keeps the weights reached "
+                f"after {self.n_iter_} epochs.",
+                UserWarning,
+            )
+        elif call.gave_up is not None:
             warnings.warn(
                 f"{type(self).__name__}: the adaptive schedule stopped training because "
-                f"learning_rate fell below {MIN_LEARNING_RATE:g} {run.gave_up}; the model "
+                f"learning_rate fell below {MIN_LEARNING_RATE:g} {call.gave_up}; the model "
                 "is not converged. Standardize X (e.g. StandardScaler) or lower "
                 "learning_rate.",
                 ConvergenceWarning,
             )
-        elif run.not_converged and not incremental:
+        elif call.not_converged and not incremental:
             warnings.warn(
                 f"{type(self).__name__} reached max_iter={max_iter} epochs without "
                 "converging; increase max_iter or learning_rate, or standardize X.",
                 ConvergenceWarning,
             )
-        return self
+
+    def _start_weights(self, n_classes, n_features, dtype, warm):
+        """Working copies of ``W`` (one row per class) and ``b``: zeros, or from ``coef_``.
+
+        For two classes ``coef_`` is ``w_1 - w_0`` and the iterates keep
+        ``w_0 = -w_1``, so ``W = [-coef_ / 2, coef_ / 2]``.
+        """
+        if not warm:
+            return np.zeros((n_classes, n_features), dtype=dtype), np.zeros(n_classes, dtype=dtype)
+        coef = self.coef_.astype(dtype, copy=True)
+        intercept = self.intercept_.astype(dtype, copy=True)
+        if n_classes == 2:
+            coef = np.concatenate([-coef / 2, coef / 2])
+            intercept = np.concatenate([-intercept / 2, intercept / 2])
+        if not self.fit_intercept:
+            intercept[...] = 0
+        return coef, intercept
 
     def _solver_params(self):
         return (
@@ -612,84 +587,88 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
             self.beta_1, self.beta_2, self.epsilon,
         )
 
-    def _new_state(self, params, old=None):
-        state = {
-            "dtype": params[0].dtype,
-            "solver": self._solver_params(),
-            "schedule": _Schedule(self.learning_rate_schedule, self.learning_rate, self.power_t),
-            "optimizer": make_optimizer(
-                self.solver,
-                params,
-                momentum=self.momentum,
-                nesterovs_momentum=self.nesterovs_momentum,
-                beta_1=self.beta_1,
-                beta_2=self.beta_2,
-                epsilon=self.epsilon,
-            ),
-            "epoch": 0,
-            "samples_seen": 0,
-            "best_loss": np.inf,
-            "no_improvement": 0,
-            "loss_curve": [],
-            "grad_norm_curve": [],
-        }
-        if old is not None:
-            for key in ("epoch", "samples_seen", "loss_curve", "grad_norm_curve", "rng"):
-                if key in old:
-                    state[key] = old[key]
+    def _new_schedule(self):
+        return _Schedule(self.learning_rate_schedule, self.learning_rate, self.power_t)
+
+    def _new_optimizer(self, W, b):
+        return make_optimizer(
+            self.solver, [W, b], momentum=self.momentum,
+            nesterovs_momentum=self.nesterovs_momentum, beta_1=self.beta_1,
+            beta_2=self.beta_2, epsilon=self.epsilon,
+        )
+
+    def _new_state(self, W, b):
+        return _TrainingState(
+            schedule=self._new_schedule(),
+            optimizer=self._new_optimizer(W, b),
+            rng=check_random_state(self.random_state),
+            dtype=W.dtype,
+            solver_params=self._solver_params(),
+        )
+
+    def _continued_state(self, W, b):
+        """The previous call's training state, copied (a failed call must not touch it)."""
+        state = copy.deepcopy(self._training_state)
+        if state.dtype != W.dtype or state.solver_params != self._solver_params():
+            state.optimizer = self._new_optimizer(W, b)
+            state.dtype, state.solver_params = W.dtype, self._solver_params()
+        schedule = state.schedule
+        if (schedule.kind, schedule.learning_rate_init, schedule.power_t) != (
+            self.learning_rate_schedule, self.learning_rate, self.power_t,
+        ):  # set_params between calls takes effect
+            state.schedule = self._new_schedule()
         return state
 
-    def _set_public_attributes(self, run, reset):
-        state = self._state
+    def _set_public_attributes(self, W, b, state):
         if len(self.classes_) == 2:
-            self.coef_ = (self._W[1] - self._W[0])[None, :]
-            self.intercept_ = np.atleast_1d(self._b[1] - self._b[0])
+            self.coef_ = (W[1] - W[0])[None, :]
+            self.intercept_ = np.atleast_1d(b[1] - b[0])
         else:
-            self.coef_ = self._W.copy()
-            self.intercept_ = self._b.copy()
-        self.n_iter_ = state["epoch"]
-        self.t_ = state["samples_seen"]
-        self.loss_curve_ = list(state["loss_curve"])
+            self.coef_, self.intercept_ = W, b
+        self.n_iter_ = state.n_iter
+        self.t_ = state.t
+        self.loss_curve_ = list(state.loss_curve)
         self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else np.nan
         self.best_loss_ = float(np.min(self.loss_curve_)) if self.loss_curve_ else np.nan
         if self.solver in ("gd", "pgd"):
-            self.grad_norm_curve_ = list(state["grad_norm_curve"])
+            self.grad_norm_curve_ = list(state.grad_norm_curve)
         elif hasattr(self, "grad_norm_curve_"):
             del self.grad_norm_curve_
-        if run.validation_scores is not None:
-            self.validation_scores_ = run.validation_scores
-            self.best_validation_score_ = max(run.validation_scores)
+        if state.validation_scores:
+            self.validation_scores_ = list(state.validation_scores)
+            self.best_validation_score_ = max(state.validation_scores)
         else:
             for name in ("validation_scores_", "best_validation_score_"):
                 if hasattr(self, name):
                     delattr(self, name)
 
     # ------------------------------------------------------------ predict
-    def _check_predict_input(self, X):
+    def _scores(self, X):
+        """``X coef_^T + intercept_``: what every prediction method starts from."""
         check_is_fitted(self)
         check_no_array_api_dispatch(self)
-        return validate_data(
+        X = validate_data(
             self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False
         )
-
-    def _logits(self, X):
         with np.errstate(over="ignore", invalid="ignore"):
-            O = safe_sparse_dot(X, self._W.T.astype(X.dtype, copy=False))
-            if self.fit_intercept:
-                O += self._b.astype(X.dtype, copy=False)
-        return self._check_scores(O, X)
-
-    def _check_scores(self, O, X):
-        """Refuse class scores that overflowed: they would give NaN probabilities."""
-        if not np.all(np.isfinite(O)):
-            bad = int(np.sum(~np.all(np.isfinite(O.reshape(O.shape[0], -1)), axis=1)))
+            scores = safe_sparse_dot(X, self.coef_.T.astype(X.dtype, copy=False))
+            scores += self.intercept_.astype(X.dtype, copy=False)
+        if not np.all(np.isfinite(scores)):  # they would give NaN probabilities
+            bad = int(np.sum(~np.all(np.isfinite(scores), axis=1)))
             raise ValueError(
                 f"The class scores W x + b overflowed to inf or NaN for {bad} of "
-                f"{O.shape[0]} samples: X holds values too large for {X.dtype} "
+                f"{scores.shape[0]} samples: X holds values too large for {X.dtype} "
                 f"arithmetic (max |X| = {abs(X).max():.3g}). Rescale X (e.g. "
                 "StandardScaler, as in training) or pass float64 X."
             )
-        return O
+        return scores
+
+    def _logits(self, X):
+        """One score per class; two classes: ``[0, o_1 - o_0]``, the same softmax."""
+        scores = self._scores(X)
+        if scores.shape[1] == 1:
+            return np.hstack([np.zeros_like(scores), scores])
+        return scores
 
     def decision_function(self, X):
         """Class scores ``o = W x + b``.
@@ -704,11 +683,7 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
             For two classes, the log-odds ``o_1 - o_0`` of ``classes_[1]``
             (positive means ``classes_[1]``); otherwise the T scores.
         """
-        X = self._check_predict_input(X)
-        with np.errstate(over="ignore", invalid="ignore"):
-            scores = safe_sparse_dot(X, self.coef_.T.astype(X.dtype, copy=False))
-            scores += self.intercept_.astype(X.dtype, copy=False)
-        scores = self._check_scores(scores, X)
+        scores = self._scores(X)
         return scores.ravel() if scores.shape[1] == 1 else scores
 
     def predict(self, X):
@@ -722,10 +697,8 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return self.classes_[(scores > 0).astype(int)]
-        return self.classes_[np.argmax(scores, axis=1)]
+        logits = self._logits(X)  # checks that the model is fitted
+        return self.classes_[np.argmax(logits, axis=1)]
 
     def predict_log_proba(self, X):
         """Log of the softmax probabilities, computed stably by log-sum-exp.
@@ -738,7 +711,6 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
-        X = self._check_predict_input(X)
         return _log_softmax(self._logits(X))
 
     def predict_proba(self, X):
@@ -753,199 +725,9 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
             Rows sum to one; columns follow ``classes_``.
         """
-        X = self._check_predict_input(X)
         return _softmax(self._logits(X))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
-
-
-class _Run:
-    """One call to fit/partial_fit: the epoch loop, on working copies of W, b."""
-
-    def __init__(self, est, X, y_idx, sw, X_val, y_val, W, b, state, rng):
-        self.est, self.X, self.y_idx = est, X, y_idx
-        with np.errstate(over="ignore"):
-            total = sw.sum()
-        if not np.isfinite(total):  # huge weights: rescale before summing
-            sw = sw / sw.max()
-            total = sw.sum()
-        self.sw = sw / total  # weights summing to one: the 1/S of the mean
-        self.X_val, self.y_val = X_val, y_val
-        self.W, self.b = W, b
-        self.state, self.rng = state, rng
-        self.validation_scores = [] if X_val is not None else None
-        self.best_val = (-np.inf, None)
-        self.not_converged = False
-        # why the adaptive schedule gave up (its rate fell below 1e-6), or None
-        self.gave_up = None
-        # solver='pgd': the fixed preconditioner M, built once per fit call
-        self.precond = (
-            _BoundPreconditioner(X, self.sw, est.alpha, est.fit_intercept)
-            if est.solver == "pgd" else None
-        )
-
-    def _loss_grad(self, X, y_idx, sw):
-        est = self.est
-        with np.errstate(over="ignore", invalid="ignore"):
-            return _loss_grad(self.W, self.b, X, y_idx, sw, est.alpha, est.fit_intercept)
-
-    def _diverged(self, epoch, loss, what="loss"):
-        est = self.est
-        if self.state["schedule"].can_shrink:
-            # 'adaptive' only fails when it has no finite step to go back to
-            hint = (
-                "the values of X are too large for floating point (max |X| = "
-                f"{abs(self.X).max():.3g}): standardize X (e.g. StandardScaler)."
-            )
-        else:
-            hint = (
-                "Use a smaller learning_rate, standardize X, or set "
-                "learning_rate_schedule='adaptive'."
-            )
-        return DivergenceError(
-            f"The {what} became {loss} at epoch {epoch + 1} with learning_rate="
-            f"{est.learning_rate} (schedule={est.learning_rate_schedule!r}): "
-            f"gradient descent diverged; {hint}"
-        )
-
-    def train(self, max_iter, incremental):
-        est, state = self.est, self.state
-        schedule = state["schedule"]
-        stop = False
-        for _ in range(max_iter):
-            epoch = state["epoch"]
-            schedule.epoch_starts(epoch)
-            t0 = time.perf_counter()
-            # overflow is detected (non-finite loss or parameters) and reported
-            with np.errstate(over="ignore", invalid="ignore"):
-                if est.solver in ("gd", "pgd"):
-                    loss, grad_norm, stop = self._gd_epoch(epoch, incremental)
-                else:
-                    loss, stop = self._stochastic_epoch(epoch)
-                    grad_norm = None
-            state["epoch"] += 1
-            state["samples_seen"] += self.X.shape[0]
-            state["loss_curve"].append(loss)
-            if grad_norm is not None:
-                state["grad_norm_curve"].append(grad_norm)
-            if self.validation_scores is not None:
-                stop = self._validate() or stop
-            if est.verbose:
-                gn = f", grad norm = {grad_norm:.3g}" if grad_norm is not None else ""
-                print(
-                    f"Epoch {epoch + 1}, loss = {loss:.6g}{gn}, learning rate = "
-                    f"{schedule.learning_rate:.3g}, time = {time.perf_counter() - t0:.3f}s"
-                )
-            if stop and not incremental:
-                break
-        else:
-            self.not_converged = not incremental
-        if self.validation_scores is not None and self.best_val[1] is not None:
-            self.W, self.b = self.best_val[1]
-
-    def _gd_epoch(self, epoch, incremental):
-        """One full-batch step; returns (loss, gradient norm, stop)."""
-        est, state = self.est, self.state
-        schedule, optimizer = state["schedule"], state["optimizer"]
-        loss, gW, gb = self._loss_grad(self.X, self.y_idx, self.sw)
-        prev = state.get("gd_prev")
-        setback = not np.isfinite(loss) or (
-            prev is not None
-            and schedule.can_shrink
-            and loss > prev[0] + 16 * np.finfo(self.W.dtype).eps * max(1.0, abs(prev[0]))
-        )
-        if setback:
-            if not schedule.can_shrink or prev is None:
-                raise self._diverged(epoch, loss)
-            # undo the last step and retry from there with a 5x smaller rate
-            loss, W, b, gW, gb = prev
-            self.W[...] = W
-            self.b[...] = b
-            if not schedule.shrink():
-                grad_norm = _norm(gW, gb)
-                if grad_norm >= est.tol:
-                    self.gave_up = (
-                        f"after repeated loss increases, with the gradient norm "
-                        f"{grad_norm:.3g} still above tol={est.tol:g}"
-                    )
-                return loss, grad_norm, True
-        grad_norm = _norm(gW, gb)
-        if not np.isfinite(grad_norm):
-            raise self._diverged(epoch, grad_norm, what="gradient norm")
-        if grad_norm < est.tol and not incremental:
-            return loss, grad_norm, True
-        if schedule.can_shrink:
-            state["gd_prev"] = (loss, self.W.copy(), self.b.copy(), gW, gb)
-        if self.precond is not None:  # 'pgd': the direction M^{-1} grad L
-            gW, gb = self.precond.solve(gW, gb)
-        optimizer.step([self.W, self.b], [gW, gb], schedule.learning_rate)
-        return loss, grad_norm, False
-
-    def _stochastic_epoch(self, epoch):
-        """One pass of mini-batch updates; returns (mean loss, stop)."""
-        est, state = self.est, self.state
-        schedule, optimizer = state["schedule"], state["optimizer"]
-        n = self.X.shape[0]
-        batch_size = min(200, n) if est.batch_size == "auto" else min(est.batch_size, n)
-        if est.shuffle:
-            order = self.rng.permutation(n)
-        W0, b0 = self.W.copy(), self.b.copy()
-        total = 0.0
-        for batch in gen_batches(n, batch_size):
-            idx = order[batch] if est.shuffle else batch
-            sw = self.sw[idx]
-            mass = sw.sum()
-            if mass <= 0:
-                continue
-            loss, gW, gb = self._loss_grad(self.X[idx], self.y_idx[idx], sw / mass)
-            if not np.isfinite(loss) or not np.all(np.isfinite(gW)):
-                if not schedule.can_shrink:
-                    raise self._diverged(epoch, loss)
-                self.W[...], self.b[...] = W0, b0
-                optimizer.reset()
-                return np.inf, self._shrink_after_overflow()
-            total += mass * loss
-            optimizer.step([self.W, self.b], [gW, gb], schedule.learning_rate)
-        if not np.all(np.isfinite(self.W)):
-            if not schedule.can_shrink:
-                raise self._diverged(epoch, np.nan)
-            self.W[...], self.b[...] = W0, b0
-            optimizer.reset()
-            return np.inf, self._shrink_after_overflow()
-        loss = float(total)
-        stop = False
-        if self.validation_scores is None:
-            if loss > state["best_loss"] - est.tol:
-                state["no_improvement"] += 1
-            else:
-                state["no_improvement"] = 0
-            state["best_loss"] = min(state["best_loss"], loss)
-            if state["no_improvement"] >= est.n_iter_no_change:
-                state["no_improvement"] = 0
-                stop = not (schedule.can_shrink and schedule.shrink())
-        return loss, stop
-
-    def _shrink_after_overflow(self):
-        """Shrink the rate after a non-finite epoch; return whether to stop."""
-        if self.state["schedule"].shrink():
-            return False
-        self.gave_up = "after the loss or the parameters kept overflowing"
-        return True
-
-    def _validate(self):
-        """Record the validation accuracy; keep the best weights; return stop."""
-        est, state = self.est, self.state
-        O = safe_sparse_dot(self.X_val, self.W.T)
-        if est.fit_intercept:
-            O += self.b
-        score = float(np.mean(np.argmax(O, axis=1) == self.y_val))
-        self.validation_scores.append(score)
-        if score > self.best_val[0] + est.tol:
-            self.best_val = (score, (self.W.copy(), self.b.copy()))
-            state["no_improvement_val"] = 0
-        else:
-            state["no_improvement_val"] = state.get("no_improvement_val", 0) + 1
-        return state["no_improvement_val"] >= est.n_iter_no_change

@@ -466,8 +466,8 @@ def test_huge_sample_weights_are_not_an_untrained_model():
 def test_overflowing_scores_raise_at_predict(fitted):
     """float32 X near its maximum: the scores overflow; NaN probabilities used to come out."""
     clf = fitted[0]
-    assert np.abs(clf._W).sum(axis=1).min() > 1.5
-    X = (np.sign(clf._W) * np.finfo(np.float32).max).astype(np.float32)
+    assert np.abs(clf.coef_).sum(axis=1).min() > 1.5
+    X = (np.sign(clf.coef_) * np.finfo(np.float32).max).astype(np.float32)
     for method in (clf.predict_proba, clf.predict_log_proba, clf.predict, clf.decision_function):
         with pytest.raises(ValueError, match=r"class scores W x \+ b overflowed to inf or NaN for \d of 3 samples.*float32"):
             method(X)

@@ -15,7 +15,7 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.optimize import check_grad
-from scipy.special import log_softmax, softmax
+from scipy.special import expit, log_softmax, softmax
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
@@ -25,7 +25,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_gabor import GDSoftmaxClassifier
-from sklearn_gabor._softmax import _log_softmax, _loss_grad, _softmax
+from sklearn_gabor._softmax import _log_softmax, _softmax
+from sklearn_gabor._training import _loss_grad
 from sklearn_gabor.exceptions import DivergenceError
 
 ALPHA = 1e-2
@@ -54,7 +55,8 @@ def _objective(clf, X, y):
     """Our loss L(W, b) at the fitted parameters."""
     y_idx = np.searchsorted(clf.classes_, y)
     sw = np.full(X.shape[0], 1.0 / X.shape[0])
-    return _loss_grad(clf._W, clf._b, X, y_idx, sw, clf.alpha)[0]
+    W, b = clf._start_weights(len(clf.classes_), X.shape[1], X.dtype, warm=True)
+    return _loss_grad(W, b, X, y_idx, sw, clf.alpha)[0]
 
 
 # --------------------------------------------------------------- the link
@@ -127,8 +129,8 @@ def test_gd_matches_logistic_regression(n_classes):
 @pytest.mark.parametrize(
     "params",
     [
-        dict(solver="sgd", learning_rate=0.05, momentum=0.9, batch_size=32),
-        dict(solver="adam", learning_rate=0.01, batch_size=32),
+        {"solver": "sgd", "learning_rate": 0.05, "momentum": 0.9, "batch_size": 32},
+        {"solver": "adam", "learning_rate": 0.01, "batch_size": 32},
     ],
 )
 def test_stochastic_solvers_reach_optimum(n_classes, params):
@@ -163,7 +165,7 @@ def test_pgd_matches_logistic_regression(n_classes, fit_intercept):
     """'pgd' reaches LogisticRegression's optimum, on ill-conditioned data, in far fewer epochs than 'gd'."""
     X, y = _correlated_data(n_classes)
     ref = _lr_equivalent(n_classes, X.shape[0]).set_params(fit_intercept=fit_intercept).fit(X, y)
-    params = dict(alpha=ALPHA, tol=1e-7, max_iter=20_000, fit_intercept=fit_intercept)
+    params = {"alpha": ALPHA, "tol": 1e-7, "max_iter": 20_000, "fit_intercept": fit_intercept}
     pgd = GDSoftmaxClassifier(solver="pgd", learning_rate=1.0, **params).fit(X, y)
     assert pgd.grad_norm_curve_[-1] < 1e-7
     assert_allclose(pgd.predict_proba(X), ref.predict_proba(X), atol=1e-4)
@@ -237,7 +239,7 @@ def test_pgd_sparse_and_weights():
     """CSR input equals dense, and integer sample weights equal repeated samples."""
     X, y = _correlated_data(3, n_samples=120, n_features=10)
     X[np.abs(X) < 0.6] = 0
-    params = dict(solver="pgd", learning_rate=1.0, max_iter=15, tol=0, alpha=ALPHA)
+    params = {"solver": "pgd", "learning_rate": 1.0, "max_iter": 15, "tol": 0, "alpha": ALPHA}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         dense = GDSoftmaxClassifier(**params).fit(X, y)
@@ -277,7 +279,7 @@ def test_pgd_refuses_too_many_features():
 def test_partial_fit_equals_fit(solver):
     """N calls of partial_fit with shuffle=False equal fit with max_iter=N."""
     X, y = _data(3)
-    params = dict(solver=solver, shuffle=False, tol=0.0, learning_rate=0.1, batch_size=50)
+    params = {"solver": solver, "shuffle": False, "tol": 0.0, "learning_rate": 0.1, "batch_size": 50}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         full = GDSoftmaxClassifier(max_iter=7, **params).fit(X, y)
@@ -329,8 +331,8 @@ def test_string_labels_and_binary_conventions():
     assert_allclose(d, np.log(p[:, 1] / p[:, 0]), rtol=1e-6, atol=1e-8)
     assert_array_equal(clf.predict(X), np.where(d > 0, "dog", "cat"))
     assert_allclose(clf.predict_log_proba(X), np.log(p), atol=1e-10)
-    # the two rows stay opposite: w_0 = -w_1 (see Notes)
-    assert_allclose(clf._W[0], -clf._W[1], atol=1e-12)
+    # p_1 = sigmoid(w^T x + b) with the reported single hyperplane (see Notes)
+    assert_allclose(p[:, 1], expit(X @ clf.coef_[0] + clf.intercept_[0]), rtol=1e-10)
 
 
 def test_sample_weight_is_repetition():
@@ -367,14 +369,15 @@ def test_early_stopping_restores_best():
 
 
 def test_warm_start_continues():
-    """warm_start=True continues from the previous solution."""
+    """warm_start=True continues from the previous solution; the curves are the new fit's."""
     X, y = _data(3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         a = GDSoftmaxClassifier(max_iter=20, tol=0, warm_start=True).fit(X, y).fit(X, y)
         b = GDSoftmaxClassifier(max_iter=40, tol=0).fit(X, y)
     assert_allclose(a.coef_, b.coef_, rtol=1e-10)
-    assert a.n_iter_ == 40
+    assert a.n_iter_ == len(a.loss_curve_) == 20
+    assert_allclose(a.loss_curve_, b.loss_curve_[20:], rtol=1e-10)
 
 
 def test_verbose_prints_one_line_per_epoch(capsys):
@@ -513,7 +516,7 @@ def test_failed_partial_fit_leaves_model_untouched():
     assert_array_equal(clf.coef_, coef)
     assert_array_equal(clf.intercept_, intercept)
     assert clf.n_iter_ == n_iter
-    assert np.all(np.isfinite(clf._W))
+    assert np.all(np.isfinite(clf.coef_))
 
 
 def test_clone_keeps_params():
@@ -527,5 +530,5 @@ def test_adaptive_rate_has_a_floor_under_partial_fit():
     clf = GDSoftmaxClassifier(solver="sgd", learning_rate=1e-5, n_iter_no_change=1, tol=10.0)
     for _ in range(12):
         clf.partial_fit(X, y, classes=[0, 1, 2])
-    assert clf._state["schedule"].learning_rate >= 1e-6
+    assert clf._training_state.schedule.learning_rate >= 1e-6
     assert np.all(np.isfinite(clf.coef_))

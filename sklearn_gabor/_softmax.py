@@ -31,7 +31,13 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._optim import MIN_LEARNING_RATE, _BoundPreconditioner, _Schedule, make_optimizer
+from ._optim import (
+    MIN_LEARNING_RATE,
+    _BoundPreconditioner,
+    _Schedule,
+    blas_threads_for,
+    make_optimizer,
+)
 from .exceptions import DivergenceError
 from .utils._atomic import restore_on_failure
 from .utils._estimator import SklearnGaborMixin, check_no_array_api_dispatch
@@ -574,8 +580,9 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
                 stratify=stratify,
             )
         rng = state.setdefault("rng", check_random_state(self.random_state))
-        run = _Run(self, X, y_idx, sample_weight, X_val, y_val, W, b, state, rng)
-        run.train(max_iter, incremental)
+        with blas_threads_for(X.shape[0], X.shape[1], n_classes):
+            run = _Run(self, X, y_idx, sample_weight, X_val, y_val, W, b, state, rng)
+            run.train(max_iter, incremental)
         # commit: only finite parameters ever reach the estimator
         if not (np.all(np.isfinite(run.W)) and np.all(np.isfinite(run.b))):
             raise DivergenceError(

@@ -243,6 +243,56 @@ def run(n_classes, n_samples, alpha, budget, solvers=SOLVERS):
         )
 
 
+def large_d(n_samples, n_features, alpha, max_iter, n_classes=10, seed=0):
+    """'pgd' with more features than samples (its n x n form) against LogisticRegression.
+
+    Synthetic standardized float32 features sharing 200 latent factors. Prints
+    the optimum L* (LogisticRegression, tol=1e-10, on float64), the time and
+    relative gap of LogisticRegression's default, and one 'pgd' fit of
+    ``max_iter`` epochs: its time, the first epoch whose loss is within 1e-4
+    of L* (relative) and the gap at the end.
+    """
+    from sklearn_gabor._optim import _BoundPreconditioner
+
+    rng = np.random.RandomState(seed)
+    y = rng.randint(n_classes, size=n_samples)
+    Z = rng.randn(n_classes, 200)[y] + 2 * rng.randn(n_samples, 200)
+    X = (Z @ rng.randn(200, n_features) / 10 + rng.randn(n_samples, n_features)).astype(np.float32)
+    X = StandardScaler().fit_transform(X).astype(np.float32)
+    print(f"\n=== large d: synthetic {n_samples} x {n_features} float32, {n_classes} classes, "
+          f"alpha={alpha}")
+    Xd = X.astype(np.float64)
+    C = 1.0 / (alpha * n_samples)
+    t0 = time.perf_counter()
+    ref = LogisticRegression(C=C, tol=1e-10, max_iter=10_000).fit(Xd, y)
+    t_ref = time.perf_counter() - t0
+    L_star = objective(ref.coef_, ref.intercept_, Xd, y, alpha)
+    print(f"optimal loss L* = {L_star:.6g} (LogisticRegression, tol=1e-10: {t_ref:.1f} s, "
+          f"{int(np.max(ref.n_iter_))} iterations)")
+    del Xd
+
+    def gap(coef, intercept):
+        return (objective(coef, intercept, X, y, alpha) - L_star) / L_star
+
+    t0 = time.perf_counter()
+    lr = LogisticRegression(C=C).fit(X, y)
+    print(f"LogisticRegression() default: {time.perf_counter() - t0:.1f} s, "
+          f"{int(np.max(lr.n_iter_))} iterations, relative gap {gap(lr.coef_, lr.intercept_):.2e}")
+    t0 = time.perf_counter()
+    form = _BoundPreconditioner(X, np.full(n_samples, 1.0 / n_samples), alpha, True).form
+    t_setup = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    clf = GDSoftmaxClassifier(solver="pgd", learning_rate=1.0, alpha=alpha, tol=0,
+                              max_iter=max_iter).fit(X, y)
+    t_fit = time.perf_counter() - t0
+    curve = (np.asarray(clf.loss_curve_) - L_star) / L_star
+    hit = np.flatnonzero(curve <= 1e-4)
+    reached = f"epoch {hit[0] + 1}" if hit.size else "not reached"
+    print(f"GDSoftmaxClassifier(pgd, {form} form): setup {t_setup:.1f} s, fit {t_fit:.1f} s "
+          f"for {clf.n_iter_} epochs; within 1e-4 of L*: {reached}; final relative gap "
+          f"{gap(clf.coef_, clf.intercept_):.2e}", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-samples", type=int, default=10_000)
@@ -252,9 +302,17 @@ def main():
     parser.add_argument("--solvers", nargs="+", choices=SOLVERS, default=list(SOLVERS),
                         help="run only these (lr: LogisticRegression, mlp: MLPClassifier, "
                              "sgdc: SGDClassifier)")
+    parser.add_argument("--large-d", type=int, nargs=2, default=[5000, 25_000],
+                        metavar=("N", "D"), help="the large-d 'pgd' case (0 0 to skip)")
+    parser.add_argument("--large-d-alpha", type=float, default=0.1)
+    parser.add_argument("--large-d-epochs", type=int, default=200)
+    parser.add_argument("--skip-pixels", action="store_true", help="only the large-d case")
     args = parser.parse_args()
-    for n_classes in args.classes:
-        run(n_classes, args.n_samples, args.alpha, args.budget, args.solvers)
+    if not args.skip_pixels:
+        for n_classes in args.classes:
+            run(n_classes, args.n_samples, args.alpha, args.budget, args.solvers)
+    if args.large_d[0] > 0:
+        large_d(*args.large_d, args.large_d_alpha, args.large_d_epochs)
 
 
 if __name__ == "__main__":

@@ -145,6 +145,43 @@ def make_optimizer(solver, params, *, momentum, nesterovs_momentum, beta_1, beta
     return _GDOptimizer(params)
 
 
+def _looks_standardized(X):
+    """Whether every column of dense X has |mean| < 0.1 and a std in [0.5, 2]."""
+    if sp.issparse(X):
+        return False
+    mean = X.mean(axis=0, dtype=np.float64)
+    std = X.std(axis=0, dtype=np.float64)
+    return bool(np.all(np.abs(mean) < 0.1) and np.all((std > 0.5) & (std < 2.0)))
+
+
+def max_iter_message(est, X, max_iter, loss_curve, grad_norm_curve):
+    """The ConvergenceWarning of a fit that ran to ``max_iter``: where it stopped, what to change."""
+    name, tol = type(est).__name__, est.tol
+    drop = loss_curve[-2] - loss_curve[-1] if len(loss_curve) > 1 else float("nan")
+    if grad_norm_curve:  # 'gd', 'pgd': tol bounds the gradient norm
+        where = (
+            f"the gradient norm is {grad_norm_curve[-1]:.3g}, above tol={tol:g}, and the "
+            f"last epoch lowered the loss by {drop:.3g}"
+        )
+        change = (
+            "increase max_iter, or raise tol (the gradient norm below which the fit "
+            "counts as converged)"
+        )
+        if est.solver == "gd":
+            change += ", or try solver='pgd' (preconditioned) or a larger learning_rate"
+    else:  # 'sgd', 'adam': tol is the loss improvement over n_iter_no_change epochs
+        where = (
+            f"the loss still improved by more than tol={tol:g} within the last "
+            f"n_iter_no_change={est.n_iter_no_change} epochs"
+        )
+        change = "increase max_iter or tol"
+    hint = "" if _looks_standardized(X) else "Standardize X (e.g. StandardScaler), or "
+    return (
+        f"{name} reached max_iter={max_iter} epochs without converging: {where}. "
+        f"{hint}{change[0].upper() if not hint else change[0]}{change[1:]}."
+    )
+
+
 #: products ``X @ W.T`` with fewer multiply-adds than this run on one BLAS thread
 SMALL_PRODUCT = 4_000_000
 

@@ -37,6 +37,7 @@ from ._optim import (
     _Schedule,
     blas_threads_for,
     make_optimizer,
+    max_iter_message,
 )
 from .exceptions import DivergenceError
 from .utils._atomic import restore_on_failure
@@ -607,8 +608,8 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
             )
         elif run.not_converged and not incremental:
             warnings.warn(
-                f"{type(self).__name__} reached max_iter={max_iter} epochs without "
-                "converging; increase max_iter or learning_rate, or standardize X.",
+                max_iter_message(self, X, max_iter, self.loss_curve_,
+                                 getattr(self, "grad_norm_curve_", None)),
                 ConvergenceWarning,
             )
         return self

@@ -202,8 +202,11 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
           tens of epochs where 'gd' needs thousands. It costs one
           ``(d + 1) x (d + 1)`` matrix product and Cholesky factorization
           per ``fit`` (or ``partial_fit`` call), :math:`O(S d^2 + d^3)`, then
-          :math:`O(T d^2)` per epoch, and is limited to ``n_features <=
-          10000``. Use ``learning_rate=1.0``.
+          :math:`O(T d^2)` per epoch. With more features than samples (and
+          ``alpha > 0``) the same step is computed from the ``S x S`` Gram
+          matrix instead, :math:`O(S^2 d + S^3)` once and two more products
+          with ``X`` per epoch; it is refused only when ``n_samples`` and
+          ``n_features`` both exceed 10000. Use ``learning_rate=1.0``.
         - 'sgd': mini-batch stochastic gradient descent with ``momentum``
           (Nesterov's if ``nesterovs_momentum``).
         - 'adam': mini-batch Adam.

@@ -29,8 +29,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from sklearn_gabor import GaborTransformer, GDSoftmaxClassifier
-from sklearn_gabor import _optim
+from sklearn_gabor import GaborTransformer, GDSoftmaxClassifier, _optim
 
 
 def median_time(fn, repeat=3):

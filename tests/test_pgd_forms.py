@@ -16,9 +16,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_info
 
-from sklearn_gabor import GDSoftmaxClassifier
-from sklearn_gabor import _optim
-from sklearn_gabor._optim import PGD_MAX_FEATURES, _BoundPreconditioner, blas_threads_for
+from sklearn_gabor import GDSoftmaxClassifier, _optim
+from sklearn_gabor._optim import (
+    PGD_MAX_FEATURES,
+    _BoundPreconditioner,
+    blas_threads_for,
+)
 
 
 def _wide_data(n_classes, n_samples, n_features, seed=0):
@@ -64,7 +67,7 @@ def test_dual_and_primal_forms_give_the_same_direction(fit_intercept, monkeypatc
 def test_dual_form_fits_like_the_primal_form(monkeypatch):
     """Same data, same epochs: the two forms give the same iterates (float64)."""
     X, y = _wide_data(3, 40, 120)
-    params = dict(solver="pgd", learning_rate=1.0, alpha=0.05, max_iter=25, tol=0)
+    params = {"solver": "pgd", "learning_rate": 1.0, "alpha": 0.05, "max_iter": 25, "tol": 0}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         dual = GDSoftmaxClassifier(**params).fit(X, y)

@@ -119,3 +119,21 @@ def test_small_problems_run_on_one_blas_thread():
     with blas_threads_for(40_000, 5952, 10):
         assert _blas_threads() == before
     assert _blas_threads() == before
+
+
+def test_max_iter_warning_says_where_it_stopped_and_what_to_change():
+    """On standardized X the warning does not advise standardizing; otherwise it does."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(200, 10, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    clf = GDSoftmaxClassifier(max_iter=3, tol=1e-8)
+    with pytest.warns(ConvergenceWarning, match=r"gradient norm is \S+, above tol=1e-08") as rec:
+        clf.fit(X, y)
+    message = str(rec[0].message)
+    assert f"{clf.grad_norm_curve_[-1]:.3g}" in message
+    assert "Increase max_iter, or raise tol" in message and "Standardize" not in message
+    with pytest.warns(ConvergenceWarning, match="Standardize X"):
+        GDSoftmaxClassifier(max_iter=3, tol=1e-8, learning_rate=1e-6).fit(X * 50 + 20, y)
+    with pytest.warns(ConvergenceWarning, match="n_iter_no_change=10 epochs. Increase max_iter or tol"):
+        GDSoftmaxClassifier(solver="adam", max_iter=3).fit(X, y)

@@ -16,9 +16,16 @@ MLPClassifier(hidden_layer_sizes=()) (a softmax trained by Adam); and
 SGDClassifier(loss='log_loss'), which is one-vs-rest, so its loss is a
 different objective: only its accuracy is comparable.
 
+It also prints, for the default ``GDSoftmaxClassifier`` next to the default
+``LogisticRegression`` with the equivalent ``C``: fit time, iterations and
+test accuracy, on the Quickstart's Gabor features of the digits and on the
+pixels; and (``--large-d N D``) 'pgd' with more features than samples.
+
 Usage::
 
     python benchmarks/bench_classifier.py [--n-samples 10000] [--budget 60]
+    python benchmarks/bench_classifier.py --defaults-only --classes 2
+    python benchmarks/bench_classifier.py --skip-pixels --large-d 5000 25000
 """
 
 import argparse
@@ -149,6 +156,43 @@ class _Rows(dict):
             print(f"{name:48s} {ts:>16s} {k:>12d} {acc:9.4f}{miss}", flush=True)
 
 
+def defaults_vs_lr(label, Xtr, ytr, Xte, yte, alpha):
+    """Default GDSoftmaxClassifier against default LogisticRegression, equivalent C, one run."""
+    n_classes = len(np.unique(ytr))
+    C = (2.0 if n_classes == 2 else 1.0) / (alpha * len(ytr))
+    models = {
+        f"GDSoftmaxClassifier(alpha={alpha:.3g}) defaults": GDSoftmaxClassifier(alpha=alpha),
+        f"LogisticRegression(C={C:.3g}) defaults": LogisticRegression(C=C),
+    }
+    print(f"\n--- defaults on {label}: train {Xtr.shape[0]} x {Xtr.shape[1]} {Xtr.dtype}")
+    times = []
+    for name, model in models.items():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            t0 = time.perf_counter()
+            model.fit(Xtr, ytr)
+            times.append(time.perf_counter() - t0)
+        warned = " (ConvergenceWarning)" if caught else ""
+        print(f"{name:48s} fit {times[-1]:7.2f} s, {int(np.max(model.n_iter_)):4d} iterations, "
+              f"test acc {model.score(Xte, yte):.4f}{warned}", flush=True)
+    print(f"default GDSoftmaxClassifier / default LogisticRegression time = {times[0] / times[1]:.2f}x")
+
+
+def quickstart_features():
+    """The Quickstart's standardized Gabor features of the digits (train, test)."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_gabor import GaborTransformer
+
+    X, y = load_digits(return_X_y=True)
+    Xtr, Xte, ytr, yte = train_test_split(X / 16, y, random_state=0)
+    gabor = GaborTransformer(image_shape=(8, 8), frequencies=(0.15, 0.3), n_orientations=4)
+    pre = make_pipeline(gabor, StandardScaler()).fit(Xtr)
+    return pre.transform(Xtr), ytr, pre.transform(Xte), yte
+
+
 SOLVERS = ("gd", "pgd", "sgd", "adam", "lr", "mlp", "sgdc")
 
 
@@ -156,6 +200,7 @@ def run(n_classes, n_samples, alpha, budget, solvers=SOLVERS):
     Xtr, ytr, Xte, yte, source = load_data(n_samples, n_classes)
     n, d = Xtr.shape
     print(f"\n=== {n_classes} classes: {source}, train {n} x {d} float32, test {len(yte)}, alpha={alpha}")
+    defaults_vs_lr(source, Xtr, ytr, Xte, yte, alpha)
     epoch, products = epoch_vs_products(Xtr, ytr, n_classes)
     print(
         f"one 'gd' epoch: {epoch * 1e3:.1f} ms   X@W.T + G.T@X: {products * 1e3:.1f} ms   "
@@ -243,6 +288,56 @@ def run(n_classes, n_samples, alpha, budget, solvers=SOLVERS):
         )
 
 
+def large_d(n_samples, n_features, alpha, max_iter, n_classes=10, seed=0):
+    """'pgd' with more features than samples (its n x n form) against LogisticRegression.
+
+    Synthetic standardized float32 features sharing 200 latent factors. Prints
+    the optimum L* (LogisticRegression, tol=1e-10, on float64), the time and
+    relative gap of LogisticRegression's default, and one 'pgd' fit of
+    ``max_iter`` epochs: its time, the first epoch whose loss is within 1e-4
+    of L* (relative) and the gap at the end.
+    """
+    from sklearn_gabor._optim import _BoundPreconditioner
+
+    rng = np.random.RandomState(seed)
+    y = rng.randint(n_classes, size=n_samples)
+    Z = rng.randn(n_classes, 200)[y] + 2 * rng.randn(n_samples, 200)
+    X = (Z @ rng.randn(200, n_features) / 10 + rng.randn(n_samples, n_features)).astype(np.float32)
+    X = StandardScaler().fit_transform(X).astype(np.float32)
+    print(f"\n=== large d: synthetic {n_samples} x {n_features} float32, {n_classes} classes, "
+          f"alpha={alpha}")
+    Xd = X.astype(np.float64)
+    C = 1.0 / (alpha * n_samples)
+    t0 = time.perf_counter()
+    ref = LogisticRegression(C=C, tol=1e-10, max_iter=10_000).fit(Xd, y)
+    t_ref = time.perf_counter() - t0
+    L_star = objective(ref.coef_, ref.intercept_, Xd, y, alpha)
+    print(f"optimal loss L* = {L_star:.6g} (LogisticRegression, tol=1e-10: {t_ref:.1f} s, "
+          f"{int(np.max(ref.n_iter_))} iterations)")
+    del Xd
+
+    def gap(coef, intercept):
+        return (objective(coef, intercept, X, y, alpha) - L_star) / L_star
+
+    t0 = time.perf_counter()
+    lr = LogisticRegression(C=C).fit(X, y)
+    print(f"LogisticRegression() default: {time.perf_counter() - t0:.1f} s, "
+          f"{int(np.max(lr.n_iter_))} iterations, relative gap {gap(lr.coef_, lr.intercept_):.2e}")
+    t0 = time.perf_counter()
+    form = _BoundPreconditioner(X, np.full(n_samples, 1.0 / n_samples), alpha, True).form
+    t_setup = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    clf = GDSoftmaxClassifier(solver="pgd", learning_rate=1.0, alpha=alpha, tol=0,
+                              max_iter=max_iter).fit(X, y)
+    t_fit = time.perf_counter() - t0
+    curve = (np.asarray(clf.loss_curve_) - L_star) / L_star
+    hit = np.flatnonzero(curve <= 1e-4)
+    reached = f"epoch {hit[0] + 1}" if hit.size else "not reached"
+    print(f"GDSoftmaxClassifier(pgd, {form} form): setup {t_setup:.1f} s, fit {t_fit:.1f} s "
+          f"for {clf.n_iter_} epochs; within 1e-4 of L*: {reached}; final relative gap "
+          f"{gap(clf.coef_, clf.intercept_):.2e}", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-samples", type=int, default=10_000)
@@ -252,9 +347,27 @@ def main():
     parser.add_argument("--solvers", nargs="+", choices=SOLVERS, default=list(SOLVERS),
                         help="run only these (lr: LogisticRegression, mlp: MLPClassifier, "
                              "sgdc: SGDClassifier)")
+    parser.add_argument("--large-d", type=int, nargs=2, default=[5000, 25_000],
+                        metavar=("N", "D"), help="the large-d 'pgd' case (0 0 to skip)")
+    parser.add_argument("--large-d-alpha", type=float, default=0.1)
+    parser.add_argument("--large-d-epochs", type=int, default=200)
+    parser.add_argument("--skip-pixels", action="store_true", help="only the large-d case")
+    parser.add_argument("--defaults-only", action="store_true",
+                        help="only the default-vs-default comparisons")
     args = parser.parse_args()
-    for n_classes in args.classes:
-        run(n_classes, args.n_samples, args.alpha, args.budget, args.solvers)
+    Ftr, ftr, Fte, fte = quickstart_features()
+    defaults_vs_lr("the Quickstart's Gabor features of the digits", Ftr, ftr, Fte, fte,
+                   GDSoftmaxClassifier().alpha)
+    if args.defaults_only:
+        for n_classes in args.classes:
+            Xtr, ytr, Xte, yte, source = load_data(args.n_samples, n_classes)
+            defaults_vs_lr(source, Xtr, ytr, Xte, yte, args.alpha)
+        return
+    if not args.skip_pixels:
+        for n_classes in args.classes:
+            run(n_classes, args.n_samples, args.alpha, args.budget, args.solvers)
+    if args.large_d[0] > 0:
+        large_d(*args.large_d, args.large_d_alpha, args.large_d_epochs)
 
 
 if __name__ == "__main__":

@@ -368,7 +368,7 @@ def _grid_search(pipe, data, cfg, n_jobs, progress):
     if unfinished:
         progress(
             f"  note: {unfinished} of {len(lrs)} learning rates reached max_iter={max_iter} "
-            "before converging (this line stands for their ConvergenceWarnings); "
+            "before converging (their ConvergenceWarnings are on stderr); "
             "their accuracies are those of unfinished fits"
         )
     if refit:
@@ -515,6 +515,21 @@ def _figures(model, result, data, cfg, y_pred, out, progress):
     progress(f"figure: {_save(disp.figure_, out / 'confusion_matrix.png')}")
 
 
+def _report_warnings(caught, convergence):
+    """Show the warnings recorded during the demo; ConvergenceWarnings as one counted line."""
+    unconverged = [w for w in caught if issubclass(w.category, convergence)]
+    for w in caught:
+        if not issubclass(w.category, convergence):
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    if unconverged:
+        print(
+            f"ConvergenceWarning: {len(unconverged)} fit(s) in this process reached max_iter "
+            f"without converging; the first said: {unconverged[0].message}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
 def run_demo(args):
     """Run ``sklearn-gabor demo`` with parsed ``args``; returns the exit status."""
     import joblib
@@ -569,8 +584,8 @@ def run_demo(args):
 
     # Small matrices (digits) run much faster with single-threaded BLAS.
     limits = threadpool_limits(1, user_api="blas") if data["name"] == "digits" else None
-    with limits or contextlib.nullcontext(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    with limits or contextlib.nullcontext(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
         warnings.simplefilter("ignore", FitFailedWarning)
         with tempfile.TemporaryDirectory(prefix="sklearn-gabor-cache-") as cache:
             pipe = _make_pipeline(cfg, memory=cache)
@@ -595,6 +610,7 @@ def run_demo(args):
             _figures(model, result, data, cfg, y_pred, out, progress)
             model.set_params(memory=None)
 
+    _report_warnings(caught, ConvergenceWarning)
     path = out / "model.joblib"
     _write_file(path, lambda f: joblib.dump(model, f))
     progress(f"saved the fitted pipeline: {path} (joblib.load to reuse it)")

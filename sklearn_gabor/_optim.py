@@ -20,11 +20,13 @@ before the last step, the best loss or validation score, the no-improvement
 counts, the preconditioner) and is forgotten when the call returns.
 """
 
+import contextlib
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 #: the adaptive schedule divides the rate by this factor on each setback
 ADAPTIVE_FACTOR = 5.0
@@ -193,8 +195,124 @@ class _CallState:
     interrupted: bool = False
 
 
-#: solver='pgd' factorizes a (n_features + 1)^2 matrix; refuse more features
+def _looks_standardized(X):
+    """Whether every column of dense X has |mean| < 0.1 and a std in [0.5, 2]."""
+    if sp.issparse(X):
+        return False
+    mean = X.mean(axis=0, dtype=np.float64)
+    std = X.std(axis=0, dtype=np.float64)
+    return bool(np.all(np.abs(mean) < 0.1) and np.all((std > 0.5) & (std < 2.0)))
+
+
+def max_iter_message(est, X, max_iter, loss_curve, grad_norm_curve):
+    """The ConvergenceWarning of a fit that ran to ``max_iter``: where it stopped, what to change."""
+    name, tol = type(est).__name__, est.tol
+    drop = loss_curve[-2] - loss_curve[-1] if len(loss_curve) > 1 else float("nan")
+    if grad_norm_curve:  # 'gd', 'pgd': tol bounds the gradient norm
+        where = (
+            f"the gradient norm is {grad_norm_curve[-1]:.3g}, above tol={tol:g}, and the "
+            f"last epoch lowered the loss by {drop:.3g}"
+        )
+        change = (
+            "increase max_iter, or raise tol (the gradient norm below which the fit "
+            "counts as converged)"
+        )
+        if est.solver == "gd":
+            change += ", or try solver='pgd' (preconditioned) or a larger learning_rate"
+    else:  # 'sgd', 'adam': tol is the loss improvement over n_iter_no_change epochs
+        where = (
+            f"the loss still improved by more than tol={tol:g} within the last "
+            f"n_iter_no_change={est.n_iter_no_change} epochs"
+        )
+        change = "increase max_iter or tol"
+    hint = "" if _looks_standardized(X) else "Standardize X (e.g. StandardScaler), or "
+    return (
+        f"{name} reached max_iter={max_iter} epochs without converging: {where}. "
+        f"{hint}{change[0].upper() if not hint else change[0]}{change[1:]}."
+    )
+
+
+#: products ``X @ W.T`` with fewer multiply-adds than this run on one BLAS thread
+SMALL_PRODUCT = 4_000_000
+
+
+def blas_threads_for(n_samples, n_features, n_classes):
+    """One BLAS thread for a small problem, the default threads otherwise.
+
+    On a problem such as 1,347 x 128 with 10 classes every product is a few
+    hundred microseconds of work, less than what waking and synchronizing BLAS
+    threads costs; with a busy machine the default threads made such a fit 20
+    to 50 times slower than one thread (``benchmarks/bench_small_problem.py``).
+    """
+    if n_samples * n_features * n_classes < SMALL_PRODUCT:
+        return threadpool_limits(limits=1, user_api="blas")
+    return contextlib.nullcontext()
+
+
+#: solver='pgd' factorizes a matrix of side min(n_samples, n_features + 1);
+#: it refuses when both exceed this
 PGD_MAX_FEATURES = 10_000
+#: below this side the factor is inverted once, and each step is one product
+_EXPLICIT_INVERSE_MAX = 2048
+
+
+def _check_pgd_size(n, d, alpha):
+    """Refuse a 'pgd' problem whose factor would not fit (see PGD_MAX_FEATURES)."""
+    if d <= PGD_MAX_FEATURES:
+        return
+    if n > PGD_MAX_FEATURES:
+        raise ValueError(
+            f"solver='pgd' builds and factorizes a matrix of side min(n_samples, "
+            f"n_features + 1), but X has n_features={d} > {PGD_MAX_FEATURES} and "
+            f"n_samples={n} > {PGD_MAX_FEATURES}: use solver='gd', 'sgd' or 'adam' "
+            "(or reduce the features first, e.g. with PCA)."
+        )
+    if alpha <= 0:
+        raise ValueError(
+            f"solver='pgd' with n_features={d} > {PGD_MAX_FEATURES} works in the "
+            "n_samples x n_samples form, which needs alpha > 0 (with alpha=0 and more "
+            "features than samples the loss has no minimum); got alpha=0."
+        )
+
+
+def _use_dual(n, d, alpha):
+    """Whether the n x n (Woodbury) form is cheaper than the (d + 1)^2 one."""
+    if alpha <= 0 or n >= d + 1:
+        return False
+    if d > PGD_MAX_FEATURES:
+        return True
+    # building + factorizing: n d^2 + d^3 / 3 against (twice, float64) n^2 d + n^3 / 3
+    return n * d * d + d**3 / 3 > 2 * (n * n * d + n**3 / 3)
+
+
+def _robust_cholesky(M):
+    """``cho_factor(M)``, adding a tiny ridge if rounding leaves M singular."""
+    size = M.shape[0]
+    jitter = 0.0
+    scale = max(float(np.trace(M)) / size, np.finfo(np.float64).tiny)
+    for _ in range(4):
+        try:
+            return scipy.linalg.cho_factor(
+                M + jitter * np.eye(size) if jitter else M, check_finite=False
+            )
+        except np.linalg.LinAlgError:
+            jitter = 1e-10 * scale if not jitter else jitter * 1e3
+    raise np.linalg.LinAlgError(  # pragma: no cover - M + 1e-1 * scale I is positive definite
+        "could not factorize the 'pgd' preconditioner"
+    )
+
+
+def _row_chunks(n, chunk_size):
+    for start in range(0, n, chunk_size):
+        yield slice(start, min(start + chunk_size, n))
+
+
+def _as_float64_rows(X, rows):
+    """Rows of X as a dense float64 block (float32 products are exact in float64)."""
+    block = X[rows]
+    if sp.issparse(block):
+        block = block.toarray()
+    return np.asarray(block, dtype=np.float64)
 
 
 class _BoundPreconditioner:
@@ -214,9 +332,22 @@ class _BoundPreconditioner:
     ill-conditioned (correlated pixels) the step rescales it away, which plain
     gradient descent cannot.
 
-    ``M`` is built once per fit in float64, ``X~^T D X~`` accumulated over row
-    chunks (``O(S d^2)``, without copying ``X`` whole), and Cholesky-factorized
-    (``O(d^3)``); each step then costs a triangular solve, ``O(T d^2)``.
+    ``M^{-1} grad`` is computed in one of two exact forms, whichever costs
+    less to build:
+
+    * primal, ``d~ x d~``: ``X~^T D X~`` accumulated over row chunks
+      (``O(S d^2)``, without copying ``X`` whole) and Cholesky-factorized
+      (``O(d^3)``); each step is a triangular solve, ``O(T d^2)`` (for
+      ``d~ <= 2048`` the factor is inverted once and a step is one product);
+    * dual, ``S x S``, when there are more features than samples (and
+      ``alpha > 0``): eliminating the intercept leaves
+      ``A = alpha I + 1/2 V^T V`` with ``V = D^{1/2} (X - 1 xbar^T)`` (the
+      weighted, centred data), and the Woodbury identity
+      ``A^{-1} = (I - 1/2 V^T (alpha I + 1/2 V V^T)^{-1} V) / alpha`` needs
+      only the ``S x S`` Gram matrix (``O(S^2 d + S^3)`` once) and, per step,
+      two products with ``X`` (``O(T S d)``). It runs in float64, the block
+      of rows in use converted at a time, because the identity subtracts
+      nearly equal terms.
 
     References: D. Böhning, "Multinomial logistic regression algorithm",
     Annals of the Institute of Statistical Mathematics 44 (1992) 197-200.
@@ -224,50 +355,111 @@ class _BoundPreconditioner:
 
     def __init__(self, X, sample_weight, alpha, fit_intercept, chunk_size=2048):
         n, d = X.shape
-        if d > PGD_MAX_FEATURES:
-            raise ValueError(
-                f"solver='pgd' builds and factorizes a (n_features + 1)^2 matrix, but "
-                f"X has n_features={d} > {PGD_MAX_FEATURES}: use solver='gd', 'sgd' or "
-                "'adam' (or reduce the features first, e.g. with PCA)."
-            )
-        self.d, self.fit_intercept = d, fit_intercept
-        dd = d + 1 if fit_intercept else d
+        _check_pgd_size(n, d, alpha)
+        self.d, self.fit_intercept, self.alpha = d, fit_intercept, float(alpha)
+        self.form = "dual" if _use_dual(n, d, alpha) else "primal"
+        if self.form == "dual":
+            # float64 row blocks of at most 2^23 values (64 MB)
+            self.chunk_size = max(1, min(chunk_size, 2**23 // max(d, 1)))
+            self._build_dual(X, np.asarray(sample_weight, dtype=np.float64))
+        else:
+            self.chunk_size = chunk_size
+            self._build_primal(X, sample_weight)
+
+    # ------------------------------------------------------------- primal
+    def _build_primal(self, X, sample_weight):
+        n, d = X.shape
+        dd = d + 1 if self.fit_intercept else d
         M = np.zeros((dd, dd), dtype=np.float64)
         root = np.sqrt(sample_weight)
-        for start in range(0, n, chunk_size):
-            rows = slice(start, min(start + chunk_size, n))
+        for rows in _row_chunks(n, self.chunk_size):
             if sp.issparse(X):
                 Xc = sp.csr_matrix(X[rows].multiply(root[rows, None]))
                 M[:d, :d] += (Xc.T @ Xc).toarray()
             else:
                 Xc = X[rows] * root[rows, None].astype(X.dtype, copy=False)
                 M[:d, :d] += Xc.T @ Xc  # X^T D X over this chunk
-        if fit_intercept:
+        if self.fit_intercept:
             mean = np.asarray(sample_weight @ X, dtype=np.float64).ravel()  # X^T D 1
             M[:d, d] = M[d, :d] = mean
             M[d, d] = sample_weight.sum()
         M *= 0.5
-        M[np.arange(d), np.arange(d)] += alpha
+        M[np.arange(d), np.arange(d)] += self.alpha
         # alpha = 0 and collinear features leave M singular: the gradient has no
         # component in its null space, so a tiny ridge there changes no step
-        jitter = 0.0
-        scale = max(float(np.trace(M)) / dd, np.finfo(np.float64).tiny)
-        for _ in range(4):
-            try:
-                self.factor = scipy.linalg.cho_factor(
-                    M + jitter * np.eye(dd) if jitter else M, check_finite=False
-                )
-                break
-            except np.linalg.LinAlgError:
-                jitter = 1e-10 * scale if not jitter else jitter * 1e3
-        else:  # pragma: no cover - M + 1e-1 * scale I is positive definite
-            raise np.linalg.LinAlgError("could not factorize the 'pgd' preconditioner")
+        self.factor = _robust_cholesky(M)
+        self.inverse = None
+        if dd <= _EXPLICIT_INVERSE_MAX:
+            self.inverse = scipy.linalg.cho_solve(self.factor, np.eye(dd), check_finite=False)
+
+    def _solve_primal(self, G):
+        if self.inverse is not None:
+            return G @ self.inverse  # M^{-1} is symmetric
+        return scipy.linalg.cho_solve(self.factor, G.T, check_finite=False).T
+
+    # --------------------------------------------------------------- dual
+    def _build_dual(self, X, sw):
+        n = X.shape[0]
+        self.X, self.root = X, np.sqrt(sw)
+        mass = float(sw.sum())
+        if self.fit_intercept:
+            self.mean = np.asarray(sw @ X, dtype=np.float64).ravel() / mass  # xbar
+        else:
+            self.mean = np.zeros(self.d)
+        self.mass = mass
+        # K = X X^T in float64, then V V^T = D^1/2 (K - a 1^T - 1 a^T + c) D^1/2
+        K = np.empty((n, n), dtype=np.float64)
+        for rows in _row_chunks(n, self.chunk_size):
+            block = _as_float64_rows(X, rows)
+            for cols in _row_chunks(n, self.chunk_size):
+                if cols.start < rows.start:
+                    continue
+                K[rows, cols] = block @ _as_float64_rows(X, cols).T
+                K[cols, rows] = K[rows, cols].T
+        a = self._X_dot(self.mean[:, None]).ravel()
+        K -= a[:, None]
+        K -= a[None, :]
+        K += float(self.mean @ self.mean)
+        K *= 0.5 * self.root[:, None] * self.root[None, :]
+        K[np.arange(n), np.arange(n)] += self.alpha
+        self.factor = _robust_cholesky(K)
+
+    def _X_dot(self, H):
+        """``X @ H`` in float64 for a (d, k) float64 H, one row block at a time."""
+        out = np.empty((self.X.shape[0], H.shape[1]), dtype=np.float64)
+        for rows in _row_chunks(self.X.shape[0], self.chunk_size):
+            out[rows] = _as_float64_rows(self.X, rows) @ H
+        return out
+
+    def _XT_dot(self, Z):
+        """``X^T @ Z`` in float64 for an (S, k) float64 Z, one row block at a time."""
+        out = np.zeros((self.d, Z.shape[1]), dtype=np.float64)
+        for rows in _row_chunks(self.X.shape[0], self.chunk_size):
+            out += _as_float64_rows(self.X, rows).T @ Z[rows]
+        return out
+
+    def _solve_dual(self, G_W, g_b):
+        """``(u, beta) = M^{-1} (g_W, g_b)`` by the Schur complement and Woodbury."""
+        H = G_W - g_b[:, None] * self.mean[None, :] if self.fit_intercept else G_W
+        # V H^T = D^1/2 (X H^T - 1 xbar^T H^T), shape (S, T)
+        VH = self.root[:, None] * (self._X_dot(H.T) - (H @ self.mean)[None, :])
+        Z = scipy.linalg.cho_solve(self.factor, VH, check_finite=False)
+        RZ = self.root[:, None] * Z
+        VtZ = self._XT_dot(RZ) - self.mean[:, None] * RZ.sum(axis=0)[None, :]  # (d, T)
+        U = (H - 0.5 * VtZ.T) / self.alpha
+        if not self.fit_intercept:
+            return U, np.zeros_like(g_b)
+        return U, (2 * g_b - self.mass * (U @ self.mean)) / self.mass
 
     def solve(self, grad_W, grad_b):
         """The preconditioned direction ``M^{-1} grad`` (one block per class)."""
         G = grad_W.astype(np.float64)
+        gb = grad_b.astype(np.float64)
+        if self.form == "dual":
+            U, beta = self._solve_dual(G, gb)
+            return U.astype(grad_W.dtype), beta.astype(grad_b.dtype)
         if self.fit_intercept:
-            G = np.concatenate([G, grad_b.astype(np.float64)[:, None]], axis=1)
-        D = scipy.linalg.cho_solve(self.factor, G.T, check_finite=False).T
+            G = np.concatenate([G, gb[:, None]], axis=1)
+        D = self._solve_primal(G)
         step_b = D[:, self.d].astype(grad_b.dtype) if self.fit_intercept else np.zeros_like(grad_b)
         return D[:, : self.d].astype(grad_W.dtype), step_b

@@ -39,7 +39,9 @@ from ._optim import (
     MIN_LEARNING_RATE,
     _Schedule,
     _TrainingState,
+    blas_threads_for,
     make_optimizer,
+    max_iter_message,
 )
 from ._training import (
     _check_training_weights,
@@ -136,8 +138,11 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
           tens of epochs where 'gd' needs thousands. It costs one
           ``(d + 1) x (d + 1)`` matrix product and Cholesky factorization
           per ``fit`` (or ``partial_fit`` call), :math:`O(S d^2 + d^3)`, then
-          :math:`O(T d^2)` per epoch, and is limited to ``n_features <=
-          10000``. Use ``learning_rate=1.0``.
+          :math:`O(T d^2)` per epoch. With more features than samples (and
+          ``alpha > 0``) the same step is computed from the ``S x S`` Gram
+          matrix instead, :math:`O(S^2 d + S^3)` once and two more products
+          with ``X`` per epoch; it is refused only when ``n_samples`` and
+          ``n_features`` both exceed 10000. Use ``learning_rate=1.0``.
         - 'sgd': mini-batch stochastic gradient descent with ``momentum``
           (Nesterov's if ``nesterovs_momentum``).
         - 'adam': mini-batch Adam.
@@ -523,8 +528,9 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
         else:  # fit, or coef_ from elsewhere (an older pickle): a new optimizer and schedule
             state = self._new_state(W, b)
         data = (X, y_idx, _normalized_weights(sw, X.dtype), X_val, y_val)
-        run = _Run(self, data, W, b, state)
-        run.train(max_iter, incremental)
+        with blas_threads_for(X.shape[0], X.shape[1], len(classes)):
+            run = _Run(self, data, W, b, state)
+            run.train(max_iter, incremental)
         # commit: only finite parameters ever reach the estimator
         if not (np.all(np.isfinite(run.W)) and np.all(np.isfinite(run.b))):
             raise DivergenceError(
@@ -539,10 +545,10 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
         self.classes_ = classes
         self._training_state = state
         self._set_public_attributes(run.W, run.b, state)
-        self._warn_after(run.call, max_iter, incremental)
+        self._warn_after(run.call, X, max_iter, incremental)
         return self
 
-    def _warn_after(self, call, max_iter, incremental):
+    def _warn_after(self, call, X, max_iter, incremental):
         if call.interrupted:
             warnings.warn(
                 "Training interrupted by user; the model keeps the weights reached "
@@ -559,8 +565,8 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
             )
         elif call.not_converged and not incremental:
             warnings.warn(
-                f"{type(self).__name__} reached max_iter={max_iter} epochs without "
-                "converging; increase max_iter or learning_rate, or standardize X.",
+                max_iter_message(self, X, max_iter, self.loss_curve_,
+                                 getattr(self, "grad_norm_curve_", None)),
                 ConvergenceWarning,
             )
 

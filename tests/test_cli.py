@@ -83,6 +83,7 @@ def test_demo_quick_end_to_end(tmp_path):
     assert (note is not None) == bool(unfinished)
     if note:
         assert int(note.group(1)) == len(unfinished)
+        assert "ConvergenceWarning" in result.stderr  # shown, not filtered out
 
     for name in FIGURES:
         check_png(out / name)

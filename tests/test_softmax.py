@@ -266,12 +266,13 @@ def test_pgd_collinear_features_without_penalty():
 
 
 def test_pgd_refuses_too_many_features():
-    """The (d + 1)^2 matrix is refused beyond 10,000 features, with a message naming the solver."""
+    """More than 10,000 features and samples both is refused, with a message naming the solver."""
     from sklearn_gabor._optim import PGD_MAX_FEATURES
 
-    X = sp.random(4, PGD_MAX_FEATURES + 1, density=0.01, format="csr", random_state=0)
+    n = PGD_MAX_FEATURES + 1
+    X = sp.csr_matrix((np.ones(n), (np.arange(n), np.arange(n))), shape=(n, n))
     with pytest.raises(ValueError, match=r"solver='pgd' .* n_features=10001 > 10000"):
-        GDSoftmaxClassifier(solver="pgd").fit(X, [0, 1, 0, 1])
+        GDSoftmaxClassifier(solver="pgd").fit(X, np.arange(n) % 2)
 
 
 # ------------------------------------------------------------ behaviour

@@ -1,0 +1,139 @@
+"""solver='pgd' in its two exact forms, and the BLAS threads of small fits.
+
+The ``n_samples x n_samples`` (Woodbury) form of the Böhning preconditioner
+must give the same steps as the ``(d + 1) x (d + 1)`` form, and fits of more
+than 10,000 features must reach the optimum of ``LogisticRegression``.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_info
+
+from sklearn_gabor import GDSoftmaxClassifier, _optim
+from sklearn_gabor._optim import (
+    PGD_MAX_FEATURES,
+    _BoundPreconditioner,
+    blas_threads_for,
+)
+
+
+def _wide_data(n_classes, n_samples, n_features, seed=0):
+    """More features than samples, sharing a few latent factors (correlated, as pixels)."""
+    rng = np.random.RandomState(seed)
+    y = rng.randint(n_classes, size=n_samples)
+    latent = rng.randn(n_classes, 5)[y] + rng.randn(n_samples, 5)
+    X = latent @ rng.randn(5, n_features) + rng.randn(n_samples, n_features)
+    return StandardScaler().fit_transform(X), y
+
+
+def _primal(monkeypatch):
+    monkeypatch.setattr(_optim, "_use_dual", lambda n, d, alpha: False)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_dual_and_primal_forms_give_the_same_direction(fit_intercept, monkeypatch):
+    """M^{-1} g by Woodbury equals the Cholesky solve of the explicit (d + 1)^2 bound."""
+    X, _ = _wide_data(3, 30, 80)
+    X += 2.0  # uncentred columns: the intercept's elimination matters
+    rng = np.random.RandomState(1)
+    sw = rng.uniform(0.2, 2.0, size=30)
+    sw /= sw.sum()
+    dual = _BoundPreconditioner(X, sw, 0.05, fit_intercept)
+    assert dual.form == "dual"
+    _primal(monkeypatch)
+    primal = _BoundPreconditioner(X, sw, 0.05, fit_intercept)
+    assert primal.form == "primal"
+    G, g = rng.randn(4, 80), rng.randn(4)
+    u_dual, b_dual = dual.solve(G, g)
+    u_primal, b_primal = primal.solve(G, g)
+    assert_allclose(u_dual, u_primal, rtol=1e-9, atol=1e-12 * np.abs(u_primal).max())
+    assert_allclose(b_dual, b_primal, rtol=1e-9, atol=1e-12 * np.abs(b_primal).max())
+    # and the direction solves M [u, b] = [G, g] for the explicit bound
+    Xt = np.hstack([X, np.ones((30, 1))]) if fit_intercept else X
+    M = 0.5 * Xt.T @ (sw[:, None] * Xt)
+    M[np.arange(80), np.arange(80)] += 0.05
+    step = np.hstack([u_dual, b_dual[:, None]]) if fit_intercept else u_dual
+    rhs = np.hstack([G, g[:, None]]) if fit_intercept else G
+    assert_allclose(step @ M, rhs, atol=1e-8)
+
+
+def test_dual_form_fits_like_the_primal_form(monkeypatch):
+    """Same data, same epochs: the two forms give the same iterates (float64)."""
+    X, y = _wide_data(3, 40, 120)
+    params = {"solver": "pgd", "learning_rate": 1.0, "alpha": 0.05, "max_iter": 25, "tol": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dual = GDSoftmaxClassifier(**params).fit(X, y)
+        _primal(monkeypatch)
+        primal = GDSoftmaxClassifier(**params).fit(X, y)
+    assert_allclose(dual.coef_, primal.coef_, rtol=1e-7, atol=1e-10)
+    assert_allclose(dual.intercept_, primal.intercept_, rtol=1e-7, atol=1e-10)
+    assert_allclose(dual.loss_curve_, primal.loss_curve_, rtol=1e-10)
+
+
+@pytest.mark.parametrize("n_classes", [3])
+def test_pgd_beyond_10000_features_reaches_logistic_regression(n_classes):
+    """10,050 features, 60 samples: 'pgd' (n x n form) reaches LogisticRegression's optimum."""
+    X, y = _wide_data(n_classes, 40, PGD_MAX_FEATURES + 50)
+    alpha = 10.0
+    C = (2.0 if n_classes == 2 else 1.0) / (alpha * len(y))
+    ref = LogisticRegression(C=C, tol=1e-10, max_iter=10_000).fit(X, y)
+    clf = GDSoftmaxClassifier(solver="pgd", learning_rate=1.0, alpha=alpha, tol=1e-5, max_iter=1000)
+    clf.fit(X, y)
+    assert clf.n_iter_ < 1000  # converged: gradient norm below 1e-5
+    assert np.ptp(ref.predict_proba(X)) > 0.1  # not the trivial uniform model
+    assert_allclose(clf.predict_proba(X), ref.predict_proba(X), atol=1e-4)
+    assert_allclose(clf.coef_, ref.coef_, rtol=1e-3, atol=1e-4 * np.abs(ref.coef_).max())
+
+
+def test_pgd_refuses_when_both_sides_are_large():
+    """The factor's side is min(n_samples, n_features + 1): refused when both exceed 10,000."""
+    n = d = PGD_MAX_FEATURES + 1
+    X = sp.csr_matrix((np.ones(n), (np.arange(n), np.arange(n) % d)), shape=(n, d))
+    y = np.arange(n) % 2
+    with pytest.raises(ValueError, match=r"solver='pgd' .* n_features=10001 > 10000 and n_samples=10001"):
+        GDSoftmaxClassifier(solver="pgd").fit(X, y)
+
+
+def test_pgd_many_features_needs_a_penalty():
+    X = sp.random(4, PGD_MAX_FEATURES + 1, density=0.01, format="csr", random_state=0)
+    with pytest.raises(ValueError, match="needs alpha > 0"):
+        GDSoftmaxClassifier(solver="pgd", alpha=0.0).fit(X, [0, 1, 0, 1])
+
+
+def _blas_threads():
+    return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+
+
+def test_small_problems_run_on_one_blas_thread():
+    with blas_threads_for(1347, 128, 10):
+        assert set(_blas_threads()) == {1}
+    before = _blas_threads()
+    with blas_threads_for(40_000, 5952, 10):
+        assert _blas_threads() == before
+    assert _blas_threads() == before
+
+
+def test_max_iter_warning_says_where_it_stopped_and_what_to_change():
+    """On standardized X the warning does not advise standardizing; otherwise it does."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(200, 10, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    clf = GDSoftmaxClassifier(max_iter=3, tol=1e-8)
+    with pytest.warns(ConvergenceWarning, match=r"gradient norm is \S+, above tol=1e-08") as rec:
+        clf.fit(X, y)
+    message = str(rec[0].message)
+    assert f"{clf.grad_norm_curve_[-1]:.3g}" in message
+    assert "Increase max_iter, or raise tol" in message and "Standardize" not in message
+    with pytest.warns(ConvergenceWarning, match="Standardize X"):
+        GDSoftmaxClassifier(max_iter=3, tol=1e-8, learning_rate=1e-6).fit(X * 50 + 20, y)
+    with pytest.warns(ConvergenceWarning, match="n_iter_no_change=10 epochs. Increase max_iter or tol"):
+        GDSoftmaxClassifier(solver="adam", max_iter=3).fit(X, y)

@@ -23,9 +23,15 @@ from numbers import Integral
 
 import numpy as np
 
-from ._engine import MAX_BANK_BYTES, FeatureLayout, bank_nbytes, cell_bounds, mirror_kernels
+from ._engine import (
+    MAX_BANK_BYTES,
+    FeatureLayout,
+    bank_nbytes,
+    cell_bounds,
+    mirror_kernels,
+)
 from ._engine._support import kernel_pad
-from ._kernels import MAX_KERNEL_PIXELS, bank_params, half_size
+from ._kernels import bank_params, check_envelope
 from .utils._sklearn_compat import InvalidParameterError
 
 __all__ = ["FittedConfig", "resolve_config"]
@@ -164,29 +170,15 @@ def _bank(est):
 
 def _check_envelopes(est, params, image_shape):
     """Every kernel has a finite peak, a finite support and at most
-    ``MAX_KERNEL_PIXELS`` values to generate (all of it for 'reflect' and
-    'wrap', which fold it; the part that can meet the image for 'constant')."""
+    ``MAX_KERNEL_PIXELS`` values to compute: all of it for 'reflect' and
+    'wrap' (folded), the part that can meet the image for 'constant'."""
+    crop = None
+    if est.mode == "constant":
+        def crop(hy, hx):
+            return kernel_pad((2 * hy + 1, 2 * hx + 1), image_shape[:2], "constant")
     for p in params:
-        sx, sy, n_stds = p["sigma_x"], p["sigma_y"], p["n_stds"]
-        with np.errstate(over="ignore", divide="ignore"):
-            peak = 1 / (2 * np.pi * np.float64(sx) * sy)
-        extent = n_stds * max(sx, sy)
-        if math.isfinite(extent) and extent < 2**62 and math.isfinite(peak):
-            hy, hx = half_size(p["theta"], sx, sy, n_stds)
-            if est.mode == "constant":
-                hy, hx = kernel_pad((2 * hy + 1, 2 * hx + 1), image_shape[:2], est.mode)
-            if (2 * hy + 1) * (2 * hx + 1) <= MAX_KERNEL_PIXELS:
-                continue
-        raise ValueError(
-            f"The Gabor envelope of frequency={p['frequency']:.6g} cannot be built: "
-            f"sigma_x={sx:.4g}, sigma_y={sy:.4g} (from bandwidth={est.bandwidth!r}, "
-            f"sigma_x={est.sigma_x!r}, sigma_y={est.sigma_y!r}) with n_stds={n_stds!r} "
-            + ("give a kernel peak 1 / (2 pi sigma_x sigma_y) that overflows float64"
-               if not math.isfinite(peak) else
-               f"span more than the {MAX_KERNEL_PIXELS:,} kernel values allowed")
-            + ". Raise bandwidth or the frequency, lower n_stds, or give finite "
-            "sigma_x and sigma_y of reasonable size."
-        )
+        check_envelope(p["frequency"], p["theta"], est.bandwidth, p["sigma_x"], p["sigma_y"],
+                       p["n_stds"], crop)
 
 
 def _check_flip(est, W, gw, params):

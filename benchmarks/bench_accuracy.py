@@ -44,8 +44,9 @@ def recipe_transformer(n_jobs=-1, flip_invariant=True):
     (``flip_invariant=True``):
 
     * ``color``: first order, ``|I * g|``, 4 frequencies (768 features);
-    * ``cascade``: first and second order, ``| |I * g1| * g2 |`` with
-      ``f2 < f1``, 3 frequencies (5,184 features).
+    * ``cascade``: second order only, ``| |I * g1| * g2 |`` with ``f2 < f1``,
+      3 frequencies (4,608 features); its first order (``first_order=False``)
+      would repeat 576 of the ``color`` columns (the same three frequencies).
 
     ``n_jobs`` threads transform batches of images in parallel in each bank
     (-1: all cores).
@@ -86,7 +87,7 @@ _COMMON = dict(
 )
 RECIPE_GABOR = [
     ("color", dict(_COMMON, frequencies=(0.05, 0.1, 0.2, 0.4))),
-    ("cascade", dict(_COMMON, frequencies=(0.1, 0.2, 0.4), order=2)),
+    ("cascade", dict(_COMMON, frequencies=(0.1, 0.2, 0.4), order=2, first_order=False)),
 ]
 RECIPE_SOFTMAX = dict(
     solver="pgd",

@@ -1,6 +1,5 @@
 """Gabor filter-bank features for images stored as rows of ``X``."""
 
-import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -8,14 +7,8 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._engine import (
-    build_features,
-    cell_bounds,
-    effective_threads,
-    kernel_labels,
-    mirror_kernels,
-)
-from ._kernels import bank_params
+from ._engine import build_features, effective_threads, kernel_labels
+from ._gabor_checks import STATS, resolve_config
 from .utils._atomic import restore_on_failure
 from .utils._estimator import SklearnGaborMixin, check_no_array_api_dispatch
 from .utils._sklearn_compat import (
@@ -28,13 +21,6 @@ from .utils._sklearn_compat import (
 __all__ = ["GaborTransformer"]
 
 _NONLINEARITIES = ("modulus", "real", "imag", "rectified", "squared")
-_STATS = ("mean", "max", "std")
-# Luminance weights (ITU-R BT.709, as skimage.color.rgb2gray).
-_GRAY_WEIGHTS = np.array([0.2125, 0.7154, 0.0721])
-# Rows: luminance, red-green, yellow-blue.
-_OPPONENT = np.array(
-    [[1 / 3, 1 / 3, 1 / 3], [1.0, -1.0, 0.0], [0.5, 0.5, -1.0]],
-)
 
 
 class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
@@ -81,7 +67,7 @@ class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         ``(H, W)`` for grayscale or ``(H, W, C)`` for ``C`` channels, with
         ``H * W * C == n_features``. ``None`` takes a square grayscale image
         ``(r, r)`` when ``n_features = r**2`` and otherwise a one-row strip
-        ``(1, n_features)``.
+        ``(1, n_features)``, with a UserWarning.
     frequencies : float or sequence of float, default=(0.05, 0.1, 0.2, 0.4)
         Frequencies of the bank in cycles per pixel, each in ``(0, 0.5]``.
         The default is octave spaced, which with ``bandwidth=1`` tiles the
@@ -164,6 +150,12 @@ class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         the pairs listed in ``cascade_pairs_``. With F frequencies and L
         orientations there are ``L^2 F (F - 1) / 2`` pairs per channel, so
         the cost grows about tenfold for the default bank.
+    first_order : bool, default=True
+        Whether the output holds the first-order features. ``False`` (with
+        ``order=2`` only) keeps only the second-order paths, e.g. to put the
+        cascade next to a first-order bank with the same frequencies in a
+        :class:`~sklearn.pipeline.FeatureUnion` without computing and
+        storing those columns twice.
     flip_invariant : bool, default=False
         Make the features invariant to the left-right mirror ``flip`` of the
         images (columns reversed) by averaging the pooled features ``F``
@@ -268,6 +260,13 @@ class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
 
     Notes
     -----
+    Every parameter is read by :meth:`fit`, which checks them all (together
+    with the shape of ``X``) and stores what :meth:`transform` uses: a
+    parameter changed with :meth:`set_params` afterwards, ``n_jobs`` and
+    ``batch_size`` included, takes effect at the next ``fit``. Kernels are
+    cut to what the image and ``mode`` can use, and ``fit`` refuses a bank
+    whose kernels and spectra would need more than 4 GiB.
+
     Input values: float ``X`` is used as is (any scale). Integer ``X`` is
     read as 8-bit images: values must lie in ``[0, 255]`` and are scaled by
     ``1 / 255`` (so ``uint8`` and ``float`` images in ``[0, 1]`` give the same
@@ -276,8 +275,8 @@ class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
     estimator, so it may be called from several threads.
 
     The output has ``n_filters x n_parts x n_channels x gh x gw x n_stats``
-    columns in that (C) order, with ``n_parts = 2`` for 'rectified' and 1
-    otherwise, then for ``order=2`` the ``n_pairs x n_channels x gh x gw x
+    columns in that (C) order (none with ``first_order=False``), with
+    ``n_parts = 2`` for 'rectified' and 1 otherwise, then for ``order=2`` the ``n_pairs x n_channels x gh x gw x
     n_stats`` cascade columns; with ``flip_invariant=True`` only the columns
     ``flip_pairs_[:, 0]`` of this layout remain (each averaged with its
     mirror). :meth:`get_feature_names_out` names them.
@@ -311,11 +310,12 @@ class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         "mode": [StrOptions({"reflect", "constant", "wrap"})],
         "color": [StrOptions({"per_channel", "gray", "opponent"})],
         "pool_grid": ["array-like"],
-        "pool_stats": [StrOptions(set(_STATS)), "array-like"],
+        "pool_stats": [StrOptions(set(STATS)), "array-like"],
         "compression": [StrOptions({"none", "log1p", "sqrt"})],
         "contrast_normalization": ["boolean"],
         "resolution": [StrOptions({"auto", "full"})],
         "order": [Interval(Integral, 1, 2, closed="both")],
+        "first_order": ["boolean"],
         "flip_invariant": ["boolean"],
         "dtype": [StrOptions({"float32", "float64"}), None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -347,6 +347,7 @@ class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         contrast_normalization=False,
         resolution="auto",
         order=1,
+        first_order=True,
         flip_invariant=False,
         dtype="float32",
         batch_size=256,
@@ -370,6 +371,7 @@ class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         self.contrast_normalization = contrast_normalization
         self.resolution = resolution
         self.order = order
+        self.first_order = first_order
         self.flip_invariant = flip_invariant
         self.dtype = dtype
         self.batch_size = batch_size
@@ -402,72 +404,14 @@ class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
                 )
         return X
 
-    def _resolve_image_shape(self, n_features):
-        shape = self.image_shape
-        if shape is None:
-            r = math.isqrt(n_features)
-            return (r, r, 1) if r * r == n_features else (1, n_features, 1)
-        shape = tuple(np.asarray(shape).tolist()) if not isinstance(shape, tuple) else shape
-        if (
-            len(shape) not in (2, 3)
-            or not all(isinstance(s, Integral) and not isinstance(s, bool) for s in shape)
-            or min(shape) < 1
-        ):
-            raise ValueError(
-                "image_shape must be (H, W) or (H, W, C) with positive ints; "
-                f"got {self.image_shape!r}."
-            )
-        shape = tuple(int(s) for s in shape)
-        if len(shape) == 2:
-            shape = shape + (1,)
-        if math.prod(shape) != n_features:
-            raise ValueError(
-                f"X has {n_features} features, but image_shape={self.image_shape!r} "
-                f"requires H * W * C = {math.prod(shape)} features per row."
-            )
-        return shape
-
-    def _resolve_pool(self, H, W):
-        grid = self.pool_grid
-        try:
-            grid = tuple(int(g) for g in grid)
-            ok = len(grid) == 2 and min(grid) >= 1 and all(
-                float(g) == int(g) for g in self.pool_grid
-            )
-        except (TypeError, ValueError):
-            ok = False
-        if not ok:
-            raise ValueError(
-                f"pool_grid must be a pair of ints >= 1; got {self.pool_grid!r}."
-            )
-        stats = self.pool_stats
-        stats = (stats,) if isinstance(stats, str) else tuple(stats)
-        bad = [s for s in stats if s not in _STATS]
-        if not stats or bad or len(set(stats)) != len(stats):
-            raise ValueError(
-                "pool_stats must be a non-empty sequence of distinct values from "
-                f"{_STATS}; got {self.pool_stats!r}."
-            )
-        return (min(grid[0], H), min(grid[1], W)), stats
-
-    def _color_matrix(self, C):
-        if self.color == "per_channel":
-            return None, [f"ch{c}" for c in range(C)]
-        if self.color == "gray":
-            w = _GRAY_WEIGHTS if C == 3 else np.full(C, 1.0 / C)
-            return w[None, :], ["gray"]
-        if C != 3:
-            raise ValueError(
-                "color='opponent' needs 3 (RGB) channels, but image_shape="
-                f"{self.image_shape!r} gives C={C}."
-            )
-        return _OPPONENT, ["lum", "rg", "yb"]
-
     # -------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
     @restore_on_failure
     def fit(self, X, y=None):
         """Validate the parameters and ``X`` and build the filter bank.
+
+        Every parameter is read here: changing one with :meth:`set_params`
+        has no effect on :meth:`transform` until the next ``fit``.
 
         Parameters
         ----------
@@ -482,99 +426,36 @@ class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
             The fitted transformer.
         """
         X = self._validate_X(X, reset=True)
-        H, W, C = self._resolve_image_shape(X.shape[1])
-        freqs = np.atleast_1d(np.asarray(self.frequencies, dtype=float))
-        if freqs.ndim != 1 or freqs.size == 0:
-            raise ValueError(
-                f"frequencies must be a number or a non-empty 1-D sequence; got "
-                f"{self.frequencies!r}."
-            )
-        if not np.all(np.isfinite(freqs) & (freqs > 0) & (freqs <= 0.5)):
-            raise ValueError(
-                "frequencies must lie in (0, 0.5] cycles per pixel (0.5 is the "
-                f"Nyquist frequency); got {self.frequencies!r}."
-            )
-        thetas = None
-        if self.thetas is not None:
-            thetas = np.atleast_1d(np.asarray(self.thetas, dtype=float))
-            if thetas.ndim != 1 or thetas.size == 0 or not np.all(np.isfinite(thetas)):
-                raise ValueError(
-                    "thetas must be a non-empty 1-D sequence of finite angles in "
-                    f"radians; got {self.thetas!r}."
-                )
-        (gh, gw), stats = self._resolve_pool(H, W)
-        color_matrix, channel_names = self._color_matrix(C)
-        bounds_w = cell_bounds(W, gw)
-        if self.flip_invariant:
-            if self.nonlinearity not in ("modulus", "squared"):
-                raise ValueError(
-                    "flip_invariant=True needs nonlinearity='modulus' or 'squared' "
-                    "(for signed responses the mirror of orientation 0, its complex "
-                    "conjugate, and the phase offset break the mirror identity); got "
-                    f"nonlinearity={self.nonlinearity!r}."
-                )
-            if not np.array_equal(W - bounds_w[::-1], bounds_w):
-                raise ValueError(
-                    "flip_invariant=True needs pooling cells that are mirror images "
-                    f"across the image's vertical axis, i.e. an image width W={W} "
-                    f"divisible by the number of cell columns; got pool_grid="
-                    f"{self.pool_grid!r} ({gw} columns of cells, boundaries "
-                    f"{bounds_w.tolist()})."
-                )
-
-        params = bank_params(
-            freqs,
-            self.n_orientations,
-            thetas=thetas,
-            bandwidth=self.bandwidth,
-            sigma_x=self.sigma_x,
-            sigma_y=self.sigma_y,
-            n_stds=self.n_stds,
-            offset=self.offset,
-        )
-        mirror = None
-        if self.flip_invariant:
-            mirror, lonely = mirror_kernels(params)
-            if mirror is None:
-                shown = self.thetas if self.thetas is not None else "the default"
-                raise ValueError(
-                    "flip_invariant=True needs orientations closed under the left-"
-                    "right mirror theta -> pi - theta (mod pi, with as many copies "
-                    f"of each): thetas={shown!r} has no mirror for theta="
-                    f"{lonely:.6g} (pi - theta = {np.pi - lonely:.6g})."
-                )
+        config = resolve_config(self, X.shape[1])
         features, kernels = build_features(
-            params, (H, W, C), mode=self.mode, nonlinearity=self.nonlinearity,
-            color=color_matrix, channels=channel_names,
-            contrast_normalization=self.contrast_normalization, grid=(gh, gw),
-            stats=stats, compression=self.compression,
-            orders=(1, 2) if self.order == 2 else (1,), resolution=self.resolution,
-            mirror=mirror,
+            config.params, config.image_shape, mode=self.mode,
+            nonlinearity=self.nonlinearity, color=config.color, channels=config.channels,
+            contrast_normalization=self.contrast_normalization, grid=config.grid,
+            stats=config.stats, compression=self.compression, orders=config.orders,
+            resolution=self.resolution, mirror=config.mirror,
         )
-        layout = features.layout
-        strides = [(1, 1)] * len(params)
+        strides = [(1, 1)] * len(config.params)
         for k, s in zip(features.layer_one, features.first.strides):
             strides[k] = s
         self.kernels_ = kernels
-        self.kernel_params_ = params
-        self.image_shape_ = (H, W, C)
-        self.pool_grid_ = (gh, gw)
-        self.channel_names_ = channel_names
+        self.kernel_params_ = config.params
+        self.image_shape_ = config.image_shape
+        self.pool_grid_ = config.grid
+        self.channel_names_ = config.channels
         self.fft_shape_ = features.first.fft_shape
         self.strides_ = strides
-        self.cascade_pairs_ = layout.pairs
-        self.flip_pairs_ = layout.flip
+        self.cascade_pairs_ = features.layout.pairs
+        self.flip_pairs_ = features.layout.flip
+        self._config = config
         self._features = features
         return self
 
     # -------------------------------------------------------------- transform
-    def _out_dtype(self, in_dtype):
-        if self.dtype is not None:
-            return np.dtype(self.dtype)
-        return np.dtype(np.float64) if in_dtype == np.float64 else np.dtype(np.float32)
-
     def transform(self, X):
         """Gabor features of the images in ``X``.
+
+        Uses only what :meth:`fit` stored (parameters changed since have no
+        effect until the next ``fit``).
 
         Parameters
         ----------
@@ -588,8 +469,9 @@ class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
+        config = self._config
         return self._features.transform(
-            X, self._out_dtype(X.dtype), self.batch_size, effective_threads(self.n_jobs)
+            X, config.out_dtype(X.dtype), config.batch_size, effective_threads(config.n_jobs)
         )
 
     # ------------------------------------------------------------ names, tags

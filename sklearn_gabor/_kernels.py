@@ -10,7 +10,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-__all__ = ["gabor_kernel", "gabor_bank", "sigma_from_bandwidth"]
+__all__ = ["gabor_bank", "gabor_kernel", "sigma_from_bandwidth"]
 
 
 def sigma_from_bandwidth(frequency, bandwidth=1.0):
@@ -137,6 +137,11 @@ def gabor_kernel(
     if sigma_y is None:
         sigma_y = sigma_from_bandwidth(frequency, bandwidth)
     check_envelope(frequency, theta, bandwidth, sigma_x, sigma_y, n_stds)
+    return kernel_values(frequency, theta, sigma_x, sigma_y, n_stds, offset, dtype)
+
+
+def kernel_values(frequency, theta, sigma_x, sigma_y, n_stds, offset, dtype=np.complex128):
+    """The kernel of :func:`gabor_kernel` for checked parameters (no checks)."""
     y0, x0 = half_size(theta, sigma_x, sigma_y, n_stds)
     y, x = np.meshgrid(
         np.arange(-y0, y0 + 1), np.arange(-x0, x0 + 1), indexing="ij", sparse=True
@@ -153,11 +158,24 @@ def half_size(theta, sigma_x, sigma_y, n_stds):
     return y0, x0
 
 
-def check_envelope(frequency, theta, bandwidth, sigma_x, sigma_y, n_stds):
-    """ValueError unless the kernel has a finite peak and at most MAX_KERNEL_PIXELS pixels."""
+def check_envelope(frequency, theta, bandwidth, sigma_x, sigma_y, n_stds, crop=None):
+    """ValueError unless the kernel has a finite peak and at most
+    ``MAX_KERNEL_PIXELS`` values to compute.
+
+    ``crop(y0, x0)`` gives the half-sizes of the part that is computed when
+    not all of the support is (default: all of it).
+    """
+    if not (math.isfinite(sigma_x) and math.isfinite(sigma_y)):
+        raise ValueError(
+            f"The Gabor envelope for frequency={frequency!r} and bandwidth={bandwidth!r} "
+            f"has sigma_x={sigma_x!r}, sigma_y={sigma_y!r}: raise bandwidth or give "
+            "finite sigma_x and sigma_y."
+        )
     _check_positive(sigma_x, "sigma_x")
     _check_positive(sigma_y, "sigma_y")
-    if not np.isfinite(1 / (2 * np.pi * np.float64(sigma_x) * sigma_y)):
+    with np.errstate(over="ignore", divide="ignore"):
+        peak = 1 / (2 * np.pi * np.float64(sigma_x) * sigma_y)
+    if not np.isfinite(peak):
         raise ValueError(
             f"sigma_x={sigma_x!r} and sigma_y={sigma_y!r} are too small: the kernel's "
             "peak 1 / (2 pi sigma_x sigma_y) overflows float64."
@@ -165,11 +183,15 @@ def check_envelope(frequency, theta, bandwidth, sigma_x, sigma_y, n_stds):
     ct, st = math.cos(theta), math.sin(theta)
     x0 = max(abs(n_stds * sigma_x * ct), abs(n_stds * sigma_y * st), 1)
     y0 = max(abs(n_stds * sigma_y * ct), abs(n_stds * sigma_x * st), 1)
-    if not (math.isfinite(x0) and math.isfinite(y0)) or (
-        (2 * math.ceil(y0) + 1) * (2 * math.ceil(x0) + 1) > MAX_KERNEL_PIXELS
-    ):
+    pixels = math.inf
+    if max(x0, y0) < 2.0**62:
+        hy, hx = math.ceil(y0), math.ceil(x0)
+        if crop is not None:
+            hy, hx = crop(hy, hx)
+        pixels = (2 * hy + 1) * (2 * hx + 1)
+    if pixels > MAX_KERNEL_PIXELS:
         size = " x ".join(
-            str(2 * math.ceil(v) + 1) if math.isfinite(v) else "inf" for v in (y0, x0)
+            str(2 * math.ceil(v) + 1) if v < 2.0**62 else f"{2 * v:.3g}" for v in (y0, x0)
         )
         raise ValueError(
             f"The Gabor kernel for frequency={frequency!r}, bandwidth={bandwidth!r}, "

@@ -22,13 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.fft
 
-from .._kernels import gabor_kernel, gabor_values, half_size
+from .._kernels import gabor_values, half_size, kernel_values
 
 __all__ = [
     "MODES",
     "AxisLayout",
-    "axis_layout",
     "axis_fold",
+    "axis_layout",
     "fold_kernel",
     "folded_gabor_kernel",
     "kernel_pad",
@@ -172,7 +172,7 @@ def folded_gabor_kernel(params, image_shape, mode):
     hy, hx = half_size(t, sx, sy, n_stds)
     (qy, to_y), (qx, to_x) = (axis_fold(h, n, mode) for h, n in zip((hy, hx), image_shape))
     if (qy, qx) == (hy, hx):
-        return gabor_kernel(f, t, params["bandwidth"], sx, sy, n_stds, offset)
+        return kernel_values(f, t, sx, sy, n_stds, offset)
     out = np.zeros((2 * qy + 1, 2 * qx + 1), dtype=np.complex128)
     cols = np.flatnonzero(to_x >= 0)
     x = (cols - hx)[None, :]

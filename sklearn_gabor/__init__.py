@@ -5,6 +5,9 @@ The classic image-classification recipe as two scikit-learn estimators:
 * :class:`GaborTransformer` turns images (rows of ``X``) into Gabor filter-bank
   features: complex responses to a bank over frequencies x orientations, a
   nonlinearity (modulus by default) and spatial pooling.
+* :class:`GaborPatchEncoder` encodes every small colour patch on a fixed
+  dictionary of colour Gabor atoms (after patch normalization and ZCA
+  whitening fitted in ``fit``), soft-thresholds both polarities and sum-pools.
 * :func:`gabor_kernel` / :func:`gabor_bank` build the kernels and
   :func:`gabor_responses` filters many images by many of them at once.
 * :class:`GDSoftmaxClassifier` is the linear model ``o = W x + b`` with softmax
@@ -17,10 +20,12 @@ from ._version import __version__
 from ._engine import gabor_responses
 from ._kernels import gabor_bank, gabor_kernel
 from ._gabor import GaborTransformer
+from ._patch_encoder import GaborPatchEncoder
 from ._softmax import GDSoftmaxClassifier
 
 __all__ = [
     "GaborTransformer",
+    "GaborPatchEncoder",
     "GDSoftmaxClassifier",
     "gabor_kernel",
     "gabor_bank",

@@ -118,8 +118,9 @@ class GaborPatchEncoder(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         Images encoded at once; the working set grows with it, not with
         ``n_samples``.
     n_jobs : int, default=None
-        Threads encoding batches in parallel (each with single-threaded
-        BLAS). ``None`` means 1 (BLAS keeps its own threads), -1 all cores.
+        Threads encoding batches in parallel; BLAS runs single-threaded
+        inside each (the per-block matrix products are too small to gain from
+        BLAS threads). ``None`` means 1, -1 all cores.
     random_state : int, RandomState instance or None, default=None
         Draws the whitening patches.
 
@@ -417,11 +418,12 @@ class GaborPatchEncoder(TransformerMixin, SklearnGaborMixin, BaseEstimator):
             self._encode(images[batch], out[batch])
 
         batches = list(gen_batches(len(X), self.batch_size))
-        if threads == 1 or len(batches) == 1:
-            for batch in batches:
-                work(batch)
-        else:
-            with threadpool_limits(limits=1, user_api="blas"):
+        # the blocks' matrix products are small: threads over batches, not in BLAS
+        with threadpool_limits(limits=1, user_api="blas"):
+            if threads == 1 or len(batches) == 1:
+                for batch in batches:
+                    work(batch)
+            else:
                 Parallel(n_jobs=threads, prefer="threads")(delayed(work)(b) for b in batches)
         return out
 
@@ -543,9 +545,10 @@ def _cell_major_patches(images, patch, order):
     """``(B * n_positions, h * w * C)`` float32 patches, each image's in ``order``."""
     h, w = patch
     B, H, W, C = images.shape
+    rows, cols = np.divmod(order, W - w + 1)
+    images = images.astype(np.float32, copy=False)
     win = sliding_window_view(images, (h, w), axis=(1, 2))  # (B, Hp, Wp, C, h, w)
-    win = win.transpose(0, 1, 2, 4, 5, 3).reshape(B, -1, h, w, C)
-    P = win[:, order].astype(np.float32, copy=False)
+    P = win.transpose(0, 1, 2, 4, 5, 3)[:, rows, cols]  # one gather: (B, n, h, w, C)
     return P.reshape(B * len(order), h * w * C)
 
 

@@ -14,6 +14,8 @@ The classic image-classification recipe as two scikit-learn estimators:
   probabilities, trained by gradient descent ``theta <- theta - eta grad L``
   (``eta`` is the ``learning_rate``) on the mean cross-entropy loss plus the
   L2 penalty ``alpha / 2 ||W||^2`` (``alpha`` is the L2 weight, not a step).
+* :func:`make_cifar10_pipeline` is the documented recipe for 32 x 32 colour
+  images in one call.
 """
 
 from ._version import __version__
@@ -22,6 +24,7 @@ from ._kernels import gabor_bank, gabor_kernel
 from ._gabor import GaborTransformer
 from ._patch_encoder import GaborPatchEncoder
 from ._softmax import GDSoftmaxClassifier
+from ._recipes import make_cifar10_pipeline
 
 __all__ = [
     "GaborTransformer",
@@ -30,5 +33,6 @@ __all__ = [
     "gabor_kernel",
     "gabor_bank",
     "gabor_responses",
+    "make_cifar10_pipeline",
     "__version__",
 ]

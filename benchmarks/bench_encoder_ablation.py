@@ -1,7 +1,7 @@
 """Validation accuracy of GaborPatchEncoder variants, alone and beside the Gabor recipe.
 
 Train on the first ``--n-train`` images of ``data_batch_1``-``4``, evaluate on
-``data_batch_5`` (validation only). Features are cached as ``.npy`` files in
+(the first ``--n-val`` images of) ``data_batch_5`` (validation only). Features are cached as ``.npy`` files in
 ``--cache`` (outside the repository) so that several heads and combinations
 can be compared on the same features. Data come from ``SKLEARN_GABOR_DATA``.
 
@@ -9,7 +9,7 @@ Usage::
 
     SKLEARN_GABOR_DATA=/path python benchmarks/bench_encoder_ablation.py --cache DIR \
         --features enc_default recipe --eval "enc_default:sqrt" "recipe+enc_default:sqrt" \
-        [--heads lr gd] [--n-train 10000] [--n-jobs 2]
+        [--heads lr gd] [--n-train 10000] [--n-val N] [--n-jobs 2]
 
 A feature set is a name from ``VARIANTS`` (encoder parameters) or ``recipe``
 (the cascade recipe of ``bench_accuracy.py``); an evaluated combination joins
@@ -50,7 +50,8 @@ def _transformer(name, n_jobs):
 
 def features(name, cache, Xtr, Xva, n_jobs):
     """Cached (train, validation) features of one set."""
-    paths = [os.path.join(cache, f"{name}_n{len(Xtr)}_{part}.npy") for part in ("tr", "va")]
+    paths = [os.path.join(cache, f"{name}_n{len(Xtr)}_{len(Xva)}_{part}.npy")
+             for part in ("tr", "va")]
     if all(os.path.exists(p) for p in paths):
         return [np.load(p, mmap_mode="r") for p in paths]
     t0 = time.perf_counter()
@@ -107,6 +108,8 @@ def main(argv=None):
     parser.add_argument("--heads", nargs="*", default=["lr"], choices=("lr", "gd"))
     parser.add_argument("--alpha", type=float, default=0.01)
     parser.add_argument("--n-train", type=int, default=10_000)
+    parser.add_argument("--n-val", type=int, default=None,
+                        help="evaluate on the first N images of data_batch_5 (default: all)")
     parser.add_argument("--n-jobs", type=int, default=-1)
     args = parser.parse_args(argv)
 
@@ -119,7 +122,7 @@ def main(argv=None):
     X = data.data.reshape(len(data.target), -1)
     va = data.batch == "data_batch_5"
     Xtr, ytr = X[~va][: args.n_train], data.target[~va][: args.n_train]
-    Xva, yva = X[va], data.target[va]
+    Xva, yva = X[va][: args.n_val], data.target[va][: args.n_val]
     for name in args.features:
         features(name, args.cache, Xtr, Xva, args.n_jobs)
     for spec in args.combos:

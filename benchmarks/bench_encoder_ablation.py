@@ -89,8 +89,8 @@ def evaluate(head, Ftr, ytr, Fva, yva, alpha):
         clf = LogisticRegression(C=1.0 / (alpha * len(ytr)), max_iter=500, tol=1e-4)
     else:
         solver = "pgd" if Ftr.shape[1] <= 10_000 else "adam"
-        extra = (dict(learning_rate=1.0, max_iter=100, tol=1e-4) if solver == "pgd"
-                 else dict(learning_rate=1e-3, max_iter=60, batch_size=256, tol=1e-5))
+        extra = ({"learning_rate": 1.0, "max_iter": 100, "tol": 1e-4} if solver == "pgd"
+                 else {"learning_rate": 1e-3, "max_iter": 60, "batch_size": 256, "tol": 1e-5})
         clf = GDSoftmaxClassifier(alpha=alpha, solver=solver, random_state=0, **extra)
     t0 = time.perf_counter()
     with warnings.catch_warnings():

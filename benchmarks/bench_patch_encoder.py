@@ -41,7 +41,7 @@ def main(argv=None):
 
     rng = np.random.RandomState(0)
     X = rng.randint(0, 256, size=(args.n_images, 32 * 32 * 3)).astype(np.uint8)
-    kw = dict(frequencies=(0.3,), n_orientations=4, sigmas=(1.5,)) if args.small else {}
+    kw = {"frequencies": (0.3,), "n_orientations": 4, "sigmas": (1.5,)} if args.small else {}
     enc = GaborPatchEncoder(image_shape=(32, 32, 3), n_jobs=args.n_jobs, random_state=0,
                             n_whitening_patches=20_000, **kw).fit(X)
     F = enc.filters_

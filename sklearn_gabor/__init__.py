@@ -18,21 +18,21 @@ The classic image-classification recipe as two scikit-learn estimators:
   images in one call.
 """
 
-from ._version import __version__
 from ._engine import gabor_responses
-from ._kernels import gabor_bank, gabor_kernel
 from ._gabor import GaborTransformer
+from ._kernels import gabor_bank, gabor_kernel
 from ._patch_encoder import GaborPatchEncoder
-from ._softmax import GDSoftmaxClassifier
 from ._recipes import make_cifar10_pipeline
+from ._softmax import GDSoftmaxClassifier
+from ._version import __version__
 
 __all__ = [
-    "GaborTransformer",
-    "GaborPatchEncoder",
     "GDSoftmaxClassifier",
-    "gabor_kernel",
+    "GaborPatchEncoder",
+    "GaborTransformer",
+    "__version__",
     "gabor_bank",
+    "gabor_kernel",
     "gabor_responses",
     "make_cifar10_pipeline",
-    "__version__",
 ]

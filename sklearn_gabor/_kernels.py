@@ -11,8 +11,12 @@ from numbers import Integral, Real
 import numpy as np
 
 __all__ = [
-    "gabor_kernel", "gabor_bank", "sigma_from_bandwidth", "gabor_atom",
-    "opponent_color_directions", "color_atoms",
+    "color_atoms",
+    "gabor_atom",
+    "gabor_bank",
+    "gabor_kernel",
+    "opponent_color_directions",
+    "sigma_from_bandwidth",
 ]
 
 

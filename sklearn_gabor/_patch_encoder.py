@@ -544,7 +544,7 @@ def _cell_layout(positions, grid):
 def _cell_major_patches(images, patch, order):
     """``(B * n_positions, h * w * C)`` float32 patches, each image's in ``order``."""
     h, w = patch
-    B, H, W, C = images.shape
+    B, _H, W, C = images.shape
     rows, cols = np.divmod(order, W - w + 1)
     images = images.astype(np.float32, copy=False)
     win = sliding_window_view(images, (h, w), axis=(1, 2))  # (B, Hp, Wp, C, h, w)
@@ -555,7 +555,7 @@ def _cell_major_patches(images, patch, order):
 def _patches_at(images, patch, flat):
     """Patches at flat indices ``flat`` of the ``(n, Hp, Wp)`` position grid."""
     h, w = patch
-    n, H, W, C = images.shape
+    _n, H, W, C = images.shape
     Wp = W - w + 1
     per_image = (H - h + 1) * Wp
     img, pos = np.divmod(flat, per_image)

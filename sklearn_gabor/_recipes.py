@@ -6,16 +6,16 @@ from ._softmax import GDSoftmaxClassifier
 
 __all__ = ["make_cifar10_pipeline"]
 
-_COMMON = dict(
-    n_orientations=8,
-    nonlinearity="modulus",
-    mode="wrap",
-    pool_grid=(4, 4),
-    pool_stats=("mean",),
-    compression="sqrt",
-    contrast_normalization=True,
-    color="opponent",
-)
+_COMMON = {
+    "n_orientations": 8,
+    "nonlinearity": "modulus",
+    "mode": "wrap",
+    "pool_grid": (4, 4),
+    "pool_stats": ("mean",),
+    "compression": "sqrt",
+    "contrast_normalization": True,
+    "color": "opponent",
+}
 #: the two Gabor banks of the recipe (first order, and first + second order)
 RECIPE_GABOR = [
     ("color", dict(_COMMON, frequencies=(0.05, 0.1, 0.2, 0.4))),

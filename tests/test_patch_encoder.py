@@ -14,8 +14,8 @@ from sklearn_gabor._kernels import (
     opponent_color_directions,
 )
 
-SMALL = dict(frequencies=(0.25,), n_orientations=4, sigmas=(1.5,), patch_size=5,
-             random_state=0)
+SMALL = {"frequencies": (0.25,), "n_orientations": 4, "sigmas": (1.5,), "patch_size": 5,
+             "random_state": 0}
 
 
 def _images(n=6, H=11, W=10, C=3, seed=0):
@@ -51,9 +51,9 @@ def _reference(enc, X):
 
 
 @pytest.mark.parametrize("kwargs", [
-    dict(pool_grid=(2, 2)),
-    dict(pool_grid=(3, 2), compression="sqrt", threshold=0.1, n_jobs=2, batch_size=2),
-    dict(pool_grid=(1, 1), patch_size=(4, 3), whitening_eps=1.0),
+    {"pool_grid": (2, 2)},
+    {"pool_grid": (3, 2), "compression": "sqrt", "threshold": 0.1, "n_jobs": 2, "batch_size": 2},
+    {"pool_grid": (1, 1), "patch_size": (4, 3), "whitening_eps": 1.0},
 ])
 def test_matches_patch_by_patch_reference(kwargs):
     X = _images()
@@ -179,17 +179,17 @@ def test_memory_flat_in_n_images():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(image_shape=(11, 11, 3)), "image_shape"),
-    (dict(patch_size=(2, 0)), "patch_size"),
-    (dict(pool_grid=(2,)), "pool_grid"),
-    (dict(frequencies=(0.6,)), "frequencies"),
-    (dict(sigmas=(-1.0,)), "sigmas"),
-    (dict(colors=np.ones((2, 2))), "colors"),
-    (dict(colors=np.zeros((1, 3))), "colors"),
-    (dict(frequencies=(), blob=False), "empty"),
-    (dict(threshold=-0.1), "threshold"),
-    (dict(whitening_eps=0.0), "whitening_eps"),
-    (dict(compression="log"), "compression"),
+    ({"image_shape": (11, 11, 3)}, "image_shape"),
+    ({"patch_size": (2, 0)}, "patch_size"),
+    ({"pool_grid": (2,)}, "pool_grid"),
+    ({"frequencies": (0.6,)}, "frequencies"),
+    ({"sigmas": (-1.0,)}, "sigmas"),
+    ({"colors": np.ones((2, 2))}, "colors"),
+    ({"colors": np.zeros((1, 3))}, "colors"),
+    ({"frequencies": (), "blob": False}, "empty"),
+    ({"threshold": -0.1}, "threshold"),
+    ({"whitening_eps": 0.0}, "whitening_eps"),
+    ({"compression": "log"}, "compression"),
 ])
 def test_bad_parameters(kwargs, match):
     params = {**SMALL, "image_shape": (11, 10, 3), **kwargs}

@@ -1,9 +1,9 @@
 """Validation accuracy of GaborPatchEncoder variants, alone and beside the Gabor recipe.
 
 Train on the first ``--n-train`` images of ``data_batch_1``-``4``, evaluate on
-(the first ``--n-val`` images of) ``data_batch_5`` (validation only). Features are cached as ``.npy`` files in
-``--cache`` (outside the repository) so that several heads and combinations
-can be compared on the same features. Data come from ``SKLEARN_GABOR_DATA``.
+(the first ``--n-val`` images of) ``data_batch_5`` (validation only). Features
+are cached as ``.npy`` files in ``--cache`` (outside the repository) so that
+several heads and combinations can be compared on the same features. Data come from ``SKLEARN_GABOR_DATA``.
 
 Usage::
 

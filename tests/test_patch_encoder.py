@@ -262,6 +262,7 @@ def test_recipe_pipeline_matches_benchmark_recipe():
         make_cifar10_pipeline("mnist")
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_recipe_pipeline_fits_and_predicts():
     from sklearn_gabor import make_cifar10_pipeline
 

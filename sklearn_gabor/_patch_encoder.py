@@ -74,7 +74,7 @@ class GaborPatchEncoder(TransformerMixin, SklearnGaborMixin, BaseEstimator):
     patch_size : int or (int, int), default=6
         Patch height and width in pixels (clipped to the image, see
         ``patch_shape_``).
-    frequencies : sequence of float, default=(0.15, 0.3, 0.45)
+    frequencies : float or sequence of float, default=(0.15, 0.3, 0.45)
         Atom frequencies in cycles per pixel, each in ``(0, 0.5]``; may be
         empty (blobs only).
     n_orientations : int, default=8
@@ -83,7 +83,7 @@ class GaborPatchEncoder(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         Phases ``phi_k = k pi / n_phases`` (2: the even cosine and the odd
         sine atom; with both polarities of the code this covers all four
         quadrature phases).
-    sigmas : sequence of float, default=(1.0, 2.0)
+    sigmas : float or sequence of float, default=(1.0, 2.0)
         Envelope standard deviations in pixels.
     aspect_ratio : float, default=1.0
         ``sigma_y / sigma_x`` of the envelope (> 1 elongates the atoms along
@@ -177,7 +177,7 @@ class GaborPatchEncoder(TransformerMixin, SklearnGaborMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "image_shape": ["array-like", None],
         "patch_size": [Interval(Integral, 1, None, closed="left"), "array-like"],
-        "frequencies": ["array-like"],
+        "frequencies": [Interval(Real, 0, 0.5, closed="right"), "array-like"],
         "n_orientations": [Interval(Integral, 1, None, closed="left")],
         "n_phases": [Interval(Integral, 1, None, closed="left")],
         "sigmas": [Interval(Real, 0, None, closed="neither"), "array-like"],

@@ -10,7 +10,14 @@ from numbers import Integral, Real
 
 import numpy as np
 
-__all__ = ["gabor_bank", "gabor_kernel", "sigma_from_bandwidth"]
+__all__ = [
+    "color_atoms",
+    "gabor_atom",
+    "gabor_bank",
+    "gabor_kernel",
+    "opponent_color_directions",
+    "sigma_from_bandwidth",
+]
 
 
 def sigma_from_bandwidth(frequency, bandwidth=1.0):
@@ -327,3 +334,103 @@ def bank_params(frequencies, n_orientations=8, *, thetas=None, bandwidth=1.0,
                 }
             )
     return params
+
+
+def gabor_atom(size, frequency=0.0, theta=0.0, sigma_x=1.0, sigma_y=None, phase=0.0):
+    r"""Real Gabor atom sampled on a ``size`` patch, centred on the patch centre.
+
+    .. math::
+
+        a(x, y) = \exp\left(-\frac{1}{2}\left(\frac{x'^2}{\sigma_x^2}
+            + \frac{y'^2}{\sigma_y^2}\right)\right)\cos(2\pi f x' + \varphi),
+
+    the real part of :func:`gabor_values` (without its ``1 / (2 pi sigma_x
+    sigma_y)`` factor) at the offsets ``x = j - (w - 1) / 2`` and
+    ``y = i - (h - 1) / 2`` of pixel ``(i, j)`` of an ``(h, w)`` patch (half
+    pixels for an even size). ``frequency=0`` gives the Gaussian blob.
+
+    Parameters
+    ----------
+    size : int or (int, int)
+        Patch size ``(h, w)`` in pixels.
+    frequency : float, default=0.0
+        Cycles per pixel (>= 0).
+    theta : float, default=0.0
+        Orientation in radians, as in :func:`gabor_kernel`.
+    sigma_x : float, default=1.0
+        Envelope standard deviation along ``x'`` in pixels (> 0).
+    sigma_y : float, default=None
+        Along ``y'``; ``None`` means ``sigma_x``.
+    phase : float, default=0.0
+        Phase ``phi`` in radians (``pi / 2`` gives the odd, sine atom).
+
+    Returns
+    -------
+    atom : ndarray of shape (h, w)
+        float64 values (not normalized).
+
+    Examples
+    --------
+    >>> from sklearn_gabor._kernels import gabor_atom
+    >>> gabor_atom(6, 0.25, sigma_x=2.0).shape
+    (6, 6)
+    """
+    h, w = (size, size) if isinstance(size, Integral) else tuple(size)
+    if frequency != 0:
+        _check_positive(frequency, "frequency")
+    sigma_y = sigma_x if sigma_y is None else sigma_y
+    check_envelope(max(frequency, 1e-12), theta, 1.0, sigma_x, sigma_y, 1)
+    y = (np.arange(h) - (h - 1) / 2.0)[:, None]
+    x = (np.arange(w) - (w - 1) / 2.0)[None, :]
+    g = gabor_values(y, x, frequency, theta, sigma_x, sigma_y, phase)
+    return g.real * (2 * np.pi * sigma_x * sigma_y)
+
+
+def opponent_color_directions(n_directions=12):
+    """Unit colour vectors: luminance, opponent directions, and their mixes.
+
+    Row 0 is the luminance ``(1, 1, 1) / sqrt(3)``; rows ``1 .. n`` are the
+    ``n`` directions ``cos(a) e_rg + sin(a) e_yb`` at ``a = 2 pi k / n`` in the
+    plane orthogonal to it (``e_rg = (1, -1, 0) / sqrt(2)``,
+    ``e_yb = (1, 1, -2) / sqrt(6)``); rows ``n + 1 .. 2 n`` are each of them
+    plus the luminance, divided by ``sqrt(2)``. ``2 n + 1`` rows in all.
+
+    Returns
+    -------
+    colors : ndarray of shape (2 * n_directions + 1, 3)
+    names : list of str
+        'lum', 'opp{degrees}', 'lum+opp{degrees}'.
+    """
+    lum = np.full(3, 1 / np.sqrt(3))
+    e_rg = np.array([1.0, -1.0, 0.0]) / np.sqrt(2)
+    e_yb = np.array([1.0, 1.0, -2.0]) / np.sqrt(6)
+    angles = 2 * np.pi * np.arange(n_directions) / n_directions
+    opp = np.cos(angles)[:, None] * e_rg + np.sin(angles)[:, None] * e_yb
+    colors = np.vstack([lum, opp, (opp + lum) / np.sqrt(2)])
+    deg = [f"{np.degrees(a):g}" for a in angles]
+    names = ["lum"] + [f"opp{d}" for d in deg] + [f"lum+opp{d}" for d in deg]
+    return colors, names
+
+
+def color_atoms(spatial, colors):
+    """Unit-norm colour atoms: every spatial atom times every colour vector.
+
+    Parameters
+    ----------
+    spatial : ndarray of shape (n_spatial, h, w)
+    colors : ndarray of shape (n_colors, C)
+
+    Returns
+    -------
+    atoms : ndarray of shape (n_spatial * n_colors, h * w * C)
+        Atom ``s * n_colors + c`` is ``spatial[s][:, :, None] * colors[c]``
+        flattened in C order (row, column, channel) and divided by its norm
+        (an all-zero product stays zero).
+    """
+    spatial = np.asarray(spatial, dtype=np.float64)
+    colors = np.asarray(colors, dtype=np.float64)
+    atoms = spatial[:, None, :, :, None] * colors[None, :, None, None, :]
+    atoms = atoms.reshape(spatial.shape[0] * colors.shape[0], -1)
+    norms = np.linalg.norm(atoms, axis=1, keepdims=True)
+    np.divide(atoms, norms, out=atoms, where=norms > 0)
+    return atoms

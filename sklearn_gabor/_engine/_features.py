@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from joblib import cpu_count
+from threadpoolctl import threadpool_limits
 
 from ._cascade import build_cascade, run_cascade
 from ._images import ImagePrep
@@ -97,16 +98,18 @@ class GaborFeatures:
             self._batch(X[start:stop], layout.views(full), plans, dtype, workers)
             layout.symmetrize(full, out[start:stop])
 
-        if pool_threads > 1:
-            # batches write disjoint rows of `out`; NumPy and scipy.fft release
-            # the GIL, so threads share the work without copying X. A plain
-            # thread pool: joblib would follow an active parallel_config (e.g.
-            # the dask backend of an enclosing GridSearchCV) and nest in it.
-            with ThreadPoolExecutor(pool_threads) as pool:
-                list(pool.map(run_batch, starts))
-        else:
-            for start in starts:
-                run_batch(start)
+        # the matrix products of band groups: as many BLAS threads as FFT workers
+        with threadpool_limits(limits=workers, user_api="blas"):
+            if pool_threads > 1:
+                # batches write disjoint rows of `out`; NumPy and scipy.fft release
+                # the GIL, so threads share the work without copying X. A plain
+                # thread pool: joblib would follow an active parallel_config (e.g.
+                # the dask backend of an enclosing GridSearchCV) and nest in it.
+                with ThreadPoolExecutor(pool_threads) as pool:
+                    list(pool.map(run_batch, starts))
+            else:
+                for start in starts:
+                    run_batch(start)
         self._compress(out)
         self._check_finite(out, X)
         return out
@@ -117,11 +120,13 @@ class GaborFeatures:
         img = self.prep(Xb, dtype)
         B, C, H, W = img.shape
         U = np.empty((B, C, len(self.layer_one), H, W), dtype) if steps else None
+        # demodulated plans pool only means (of moduli): by matrix products
+        pool = self.pooling.means if plan.demodulated else self.pooling
         for filters, stride, resp in plan.responses(img, workers):
             if first_view is not None:
                 kernels = self.layer_one[filters]
                 for p, maps in enumerate(_nonlinear(resp, self.nonlinearity)):
-                    pooled = self.pooling(maps, stride)  # (B, C, F, gh, gw, S)
+                    pooled = pool(maps, stride)  # (B, C, F, gh, gw, S)
                     first_view[:, kernels, p] = pooled.transpose(0, 2, 1, 3, 4, 5)
             if U is not None:  # first-order modulus at full resolution
                 U[:, :, filters] = np.abs(resp)
@@ -179,13 +184,15 @@ def build_features(params, image_shape, *, mode, nonlinearity, color, channels,
         layout = layout.with_flip(mirror)
     # coarse sampling biases 'max' and 'std' by a few percent: mean only
     coarse = resolution == "auto" and tuple(stats) == ("mean",)
+    # only the modulus of demodulated responses is right
+    demodulate = coarse and nonlinearity in ("modulus", "squared")
     # the cascade needs full-resolution first-order maps
-    reduced = coarse and nonlinearity in ("modulus", "squared") and not layout.paths
+    reduced = demodulate and not layout.paths
     layer_one = layout.layer_one_filters()
     first = build_plan([kernels[k] for k in layer_one], (H, W), mode,
-                       pooling.max_strides() if reduced else (1, 1))
+                       pooling.max_strides() if reduced else (1, 1), demodulate=demodulate)
     cascade = build_cascade(layout.paths, kernels, (H, W), mode,
-                            pooling.max_strides() if coarse else (1, 1))
+                            pooling.max_strides() if coarse else (1, 1), demodulate=coarse)
     prep = ImagePrep(tuple(image_shape), bool(contrast_normalization), color)
     features = GaborFeatures(prep, nonlinearity, pooling, compression, layout,
                              layer_one, first, cascade)

@@ -14,6 +14,11 @@ channel-first images into complex responses, chunk by chunk:
   ``max_strides`` above 1, and then only the modulus of ``maps`` is
   accurate (the responses are demodulated, see :func:`build_plan`).
 
+With ``demodulate=True`` (modulus responses only) a filter may instead be
+evaluated from the few spectral bins where its kernel lives (see
+:class:`BandGroup`): two small matrix products per map instead of an inverse
+FFT over the whole grid.
+
 Callers (pooling, the cascade, :func:`~sklearn_gabor.gabor_responses`) rely on
 nothing else, so another algorithm (coarse inverse FFTs per frequency band,
 separable kernels, ...) can replace this one behind the same two calls.
@@ -27,7 +32,7 @@ import scipy.fft
 
 from ._support import axis_layout
 
-__all__ = ["FilterGroup", "FilterPlan", "build_plan"]
+__all__ = ["BandGroup", "FilterGroup", "FilterPlan", "build_plan"]
 
 # Fraction of a kernel's spectral energy allowed outside the reduced band for
 # the reduced-resolution path; see build_plan.
@@ -35,6 +40,15 @@ SPECTRAL_LEAK_TOL = 1e-3
 _GUARD = 2
 # Target size (bytes) of the complex temporaries of one filter chunk.
 _CHUNK_BYTES = 16 * 2**20
+# Fraction of a kernel's (prior-weighted) spectral energy left outside the
+# bins of a band group, per axis; see _band_size.
+BAND_TOL = 1e-5
+# Rough per-map costs (microseconds) of a 2-D complex64 inverse FFT of N
+# points, ``_FFT_COST[0] + _FFT_COST[1] * N log2 N``, and of the two matrix
+# products of a band group, ``_MM_COST[0] + _MM_COST[1] * multiply-adds``
+# (measured with scipy.fft and OpenBLAS, one thread).
+_FFT_COST = (10.0, 2e-3)
+_MM_COST = (3.0, 6e-4)
 
 
 def _window(center, m, length):
@@ -61,6 +75,58 @@ class FilterGroup:
 
 
 @dataclass(frozen=True)
+class BandGroup:
+    """Filters evaluated from a band of ``Ph x Pw`` spectral bins (demodulated).
+
+    The response of filter ``filters[i]`` sampled every ``stride`` pixels
+    (at block centres) is ``rows @ (X_hat[band_i] * spectra[i]) @ cols``,
+    up to a phase, with ``X_hat`` the image spectrum and ``band_i`` the
+    consecutive bins ``start_i + q``, ``q = 0 .. P - 1`` along each axis,
+    that hold all but BAND_TOL of the kernel's prior-weighted energy along
+    each axis.
+    ``rows`` ``(Ho, Ph)`` and ``cols`` ``(Pw, Wo)`` evaluate the inverse DFT
+    of the demodulated band only at the sample positions, so nothing is
+    aliased and no sample is computed that is not used. ``index`` holds the
+    flat indices of the bins in the full spectrum ``(Lh, Lw)``, ``half`` and
+    ``conj`` those in the half spectrum of :func:`scipy.fft.rfft2` and whether
+    the bin is the conjugate of its mirror there (real images).
+    """
+
+    filters: np.ndarray
+    stride: tuple
+    index: np.ndarray
+    half: np.ndarray
+    conj: np.ndarray
+    spectra: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
+
+    def astype(self, dtype):
+        return replace(self, spectra=self.spectra.astype(dtype), rows=self.rows.astype(dtype),
+                       cols=self.cols.astype(dtype))
+
+    def responses(self, spec, is_half, B, C):
+        """Yield ``(filters, maps)`` chunks from the spectra ``(B, C, Lh, L)``."""
+        F, Ph, Pw = self.spectra.shape
+        Ho, Wo = self.rows.shape[0], self.cols.shape[1]
+        flat = spec.reshape(B, C, -1)
+        itemsize = np.dtype(spec.dtype).itemsize
+        per_filter = B * C * (Ph * Pw + Ph * Wo + Ho * Wo) * itemsize
+        chunk = max(1, _CHUNK_BYTES // per_filter)
+        for f0 in range(0, F, chunk):
+            f1 = min(f0 + chunk, F)
+            if is_half:
+                z = flat[:, :, self.half[f0:f1]]
+                np.conjugate(z, out=z, where=self.conj[f0:f1])
+            else:
+                z = flat[:, :, self.index[f0:f1]]
+            z = z.reshape(B, C, f1 - f0, Ph, Pw)
+            z *= self.spectra[f0:f1]
+            y = np.matmul(z, self.cols)  # (B, C, f, Ph, Wo)
+            yield self.filters[f0:f1], np.matmul(self.rows, y)
+
+
+@dataclass(frozen=True)
 class FilterPlan:
     """A bank prepared for images of ``shape`` with boundary ``mode``."""
 
@@ -70,6 +136,7 @@ class FilterPlan:
     cols: object  # AxisLayout
     strides: tuple
     groups: tuple
+    demodulated: bool = False
 
     @property
     def fft_shape(self):
@@ -77,7 +144,10 @@ class FilterPlan:
 
     def astype(self, dtype):
         """The same plan with spectra of complex ``dtype``."""
-        groups = tuple(replace(g, spectra=g.spectra.astype(dtype)) for g in self.groups)
+        groups = tuple(
+            g.astype(dtype) if isinstance(g, BandGroup) else replace(g, spectra=g.spectra.astype(dtype))
+            for g in self.groups
+        )
         return replace(self, groups=groups)
 
     def responses(self, img, workers=None):
@@ -93,10 +163,17 @@ class FilterPlan:
         if self.mode == "constant":
             buf[:, :, index_h < 0, :] = 0
             buf[:, :, :, index_w < 0] = 0
-        spec = scipy.fft.fft2(buf, axes=(-2, -1), workers=workers)
+        # real images and only band groups: the half spectrum is enough
+        is_half = np.isrealobj(buf) and all(isinstance(g, BandGroup) for g in self.groups)
+        fft = scipy.fft.rfft2 if is_half else scipy.fft.fft2
+        spec = fft(buf, axes=(-2, -1), workers=workers)
         del buf
         itemsize = np.dtype(spec.dtype).itemsize
         for group in self.groups:
+            if isinstance(group, BandGroup):
+                for filters, maps in group.responses(spec, is_half, B, C):
+                    yield filters, group.stride, maps
+                continue
             sh, sw = group.stride
             kern = group.spectra
             per_filter = B * C * kern.shape[1] * kern.shape[2] * itemsize
@@ -169,7 +246,71 @@ def _coarse_group(idx, spectra, peaks, stride, Lh, Lw):
                        np.stack(kws))
 
 
-def build_plan(kernels, shape, mode, max_strides=(1, 1)):
+def _band_range(power, center):
+    """Fewest consecutive bins (circularly) around ``center``, as ``(lo, P)``:
+    bins ``center + lo .. center + lo + P - 1``, that hold all but BAND_TOL of
+    the marginal energy ``power``; ``P`` rounded up to a multiple of 4 (so
+    that filters share band sizes) and at most ``len(power)``."""
+    L = len(power)
+    total = power.sum()
+    lo = hi = 0
+    inside = power[center]
+    while total - inside > BAND_TOL * total and hi - lo + 1 < L:
+        left, right = power[(center + lo - 1) % L], power[(center + hi + 1) % L]
+        if left > right:
+            lo -= 1
+            inside += left
+        else:
+            hi += 1
+            inside += right
+    P = min(L, -(-(hi - lo + 1) // 4) * 4)
+    return lo - (P - (hi - lo + 1)) // 2, P
+
+
+def _band_plan(weighted, peak, stride, shape):
+    """Band ``((lo_h, Ph), (lo_w, Pw))`` of a filter (see :func:`_band_range`)
+    and whether a band group costs less per map than an inverse FFT over the
+    (coarse) grid."""
+    Lh, Lw = weighted.shape
+    (sh, sw), (H, W) = stride, shape
+    band = (_band_range(weighted.sum(axis=1), peak[0]), _band_range(weighted.sum(axis=0), peak[1]))
+    Ph, Pw = band[0][1], band[1][1]
+    Ho, Wo = H // sh, W // sw
+    n = (Lh // sh) * (Lw // sw)
+    fft = _FFT_COST[0] + _FFT_COST[1] * n * math.log2(max(n, 2))
+    cost = _MM_COST[0] + _MM_COST[1] * (Ph * Pw * Wo + Ho * Ph * Wo)
+    return band, cost < fft
+
+
+def _dft_rows(P, L, stride, n):
+    """``(n, P)`` inverse-DFT matrix of band offsets ``0 .. P - 1`` at block centres."""
+    y = stride * np.arange(n) + (stride - 1) / 2
+    return np.exp(2j * np.pi * np.outer(y, np.arange(P)) / L)
+
+
+def _band_group(idx, spectra, starts, stride, size, shape):
+    """The :class:`BandGroup` of filters ``idx`` (one stride, one band size);
+    the band of filter ``i`` starts at bins ``starts[i]``."""
+    (sh, sw), (Ph, Pw), (H, W) = stride, size, shape
+    Lh, Lw = spectra[idx[0]].shape
+    index, half, conj, kws = [], [], [], []
+    for i in idx:
+        kh = np.broadcast_to(np.mod(starts[i][0] + np.arange(Ph), Lh)[:, None], (Ph, Pw))
+        kw = np.broadcast_to(np.mod(starts[i][1] + np.arange(Pw), Lw)[None, :], (Ph, Pw))
+        kws.append(spectra[i][kh, kw] / (Lh * Lw))
+        index.append((kh * Lw + kw).ravel())
+        mirror = kw > Lw // 2  # rfft2 keeps columns 0 .. Lw // 2
+        hh = np.where(mirror, np.mod(-kh, Lh), kh)
+        hw = np.where(mirror, Lw - kw, kw)
+        half.append((hh * (Lw // 2 + 1) + hw).ravel())
+        conj.append(mirror.ravel())
+    rows = _dft_rows(Ph, Lh, sh, H // sh)
+    cols = _dft_rows(Pw, Lw, sw, W // sw).T
+    return BandGroup(np.asarray(idx), stride, np.stack(index), np.stack(half), np.stack(conj),
+                     np.stack(kws), rows, np.ascontiguousarray(cols))
+
+
+def build_plan(kernels, shape, mode, max_strides=(1, 1), demodulate=False):
     """Per-filter FFT layout: buffer maps, filter groups and spectral windows.
 
     Each filter is applied as ``ifft(X_hat[window] * K_hat[window])``. At
@@ -181,6 +322,12 @@ def build_plan(kernels, shape, mode, max_strides=(1, 1)):
     leaves the modulus unchanged) and inverse transformed on the ``s`` times
     coarser grid, ``s`` a power of two up to ``max_strides``; the samples then
     sit at the centres of ``s x s`` pixel blocks.
+
+    ``demodulate=True`` (for modulus / squared-modulus responses only) lets
+    a filter be evaluated as a :class:`BandGroup` instead, on its own stride,
+    where two matrix products over its band cost less than the inverse FFT;
+    the responses then differ from the FFT ones by at most BAND_TOL of the
+    kernel's spectral energy per axis.
 
     ``kernels`` are odd-sized, centred, at most as large as ``mode`` can use
     on ``shape`` (see :func:`~._support.fold_kernel`).
@@ -204,14 +351,21 @@ def build_plan(kernels, shape, mode, max_strides=(1, 1)):
     strides = tuple(s for s, _ in found)
     peaks = [p for _, p in found]
 
-    by_stride = {}
+    by_stride, by_band, starts = {}, {}, {}
     for i, s in enumerate(strides):
+        if demodulate:
+            band, cheaper = _band_plan(np.abs(spectra[i]) ** 2 * prior, peaks[i], s, (H, W))
+            if cheaper:
+                starts[i] = (peaks[i][0] + band[0][0], peaks[i][1] + band[1][0])
+                by_band.setdefault((s, (band[0][1], band[1][1])), []).append(i)
+                continue
         by_stride.setdefault(s, []).append(i)
-    groups = []
+    groups = [_band_group(idx, spectra, starts, s, size, (H, W))
+              for (s, size), idx in sorted(by_band.items())]
     for stride, idx in sorted(by_stride.items()):
         if stride == (1, 1):
             groups.append(FilterGroup(np.asarray(idx), stride, True, None, None,
                                       np.stack([spectra[i] for i in idx])))
         else:
             groups.append(_coarse_group(idx, spectra, peaks, stride, Lh, Lw))
-    return FilterPlan((H, W), mode, rows, cols, strides, tuple(groups))
+    return FilterPlan((H, W), mode, rows, cols, strides, tuple(groups), demodulate)

@@ -137,6 +137,8 @@ class FilterPlan:
     strides: tuple
     groups: tuple
     demodulated: bool = False
+    # ((filters, FilterPlan), ...): kernels on buffers of their own lengths
+    parts: tuple = ()
 
     @property
     def fft_shape(self):
@@ -144,6 +146,8 @@ class FilterPlan:
 
     def astype(self, dtype):
         """The same plan with spectra of complex ``dtype``."""
+        if self.parts:
+            return replace(self, parts=tuple((f, p.astype(dtype)) for f, p in self.parts))
         groups = tuple(
             g.astype(dtype) if isinstance(g, BandGroup) else replace(g, spectra=g.spectra.astype(dtype))
             for g in self.groups
@@ -156,6 +160,11 @@ class FilterPlan:
         ``workers`` is passed to :mod:`scipy.fft` (a positive thread count or
         None). The spectra's dtype (see :meth:`astype`) sets the precision.
         """
+        for filters, part in self.parts:
+            for f, stride, maps in part.responses(img, workers):
+                yield filters[f], stride, maps
+        if not self.groups:
+            return
         B, C = img.shape[:2]
         H, W = self.shape
         index_h, index_w = self.rows.index, self.cols.index
@@ -310,7 +319,18 @@ def _band_group(idx, spectra, starts, stride, size, shape):
                      np.stack(kws), rows, np.ascontiguousarray(cols))
 
 
-def build_plan(kernels, shape, mode, max_strides=(1, 1), demodulate=False):
+def _split_by_length(kernels, shape, mode, max_strides):
+    """Kernels grouped by the FFT buffer that their own size needs, ``{(Lh, Lw): [i, ...]}``."""
+    H, W = shape
+    by_length = {}
+    for i, k in enumerate(kernels):
+        Lh = axis_layout(H, (k.shape[0] - 1) // 2, mode, max_strides[0]).length
+        Lw = axis_layout(W, (k.shape[1] - 1) // 2, mode, max_strides[1]).length
+        by_length.setdefault((Lh, Lw), []).append(i)
+    return by_length
+
+
+def build_plan(kernels, shape, mode, max_strides=(1, 1), demodulate=False, split=True):
     """Per-filter FFT layout: buffer maps, filter groups and spectral windows.
 
     Each filter is applied as ``ifft(X_hat[window] * K_hat[window])``. At
@@ -329,10 +349,28 @@ def build_plan(kernels, shape, mode, max_strides=(1, 1), demodulate=False):
     the responses then differ from the FFT ones by at most BAND_TOL of the
     kernel's spectral energy per axis.
 
+    With ``demodulate=True`` each kernel also gets the FFT buffer of its own
+    size (small kernels need less padding with 'reflect' and 'constant'),
+    one forward FFT per distinct buffer (``split``).
+
     ``kernels`` are odd-sized, centred, at most as large as ``mode`` can use
     on ``shape`` (see :func:`~._support.fold_kernel`).
     """
     H, W = shape
+    if demodulate and split:
+        by_length = _split_by_length(kernels, shape, mode, max_strides)
+        if len(by_length) > 1:
+            parts = tuple(
+                (np.asarray(idx), build_plan([kernels[i] for i in idx], shape, mode, max_strides,
+                                             demodulate, split=False))
+                for _, idx in sorted(by_length.items())
+            )
+            strides = [None] * len(kernels)
+            for idx, part in parts:
+                for i, s in zip(idx, part.strides):
+                    strides[i] = s
+            big = parts[-1][1]
+            return FilterPlan((H, W), mode, big.rows, big.cols, tuple(strides), (), True, parts)
     pad_h = max((k.shape[0] - 1) // 2 for k in kernels)
     pad_w = max((k.shape[1] - 1) // 2 for k in kernels)
     smax_h, smax_w = max_strides

@@ -48,6 +48,8 @@ BAND_TOL = 1e-5
 # products of a band group, ``_MM_COST[0] + _MM_COST[1] * multiply-adds``
 # (measured with scipy.fft and OpenBLAS, one thread).
 _FFT_COST = (10.0, 2e-3)
+# Fewest kernels given a buffer (and a forward FFT) of their own.
+_MIN_SPLIT = 6
 _MM_COST = (3.0, 6e-4)
 
 
@@ -327,6 +329,11 @@ def _split_by_length(kernels, shape, mode, max_strides):
         Lh = axis_layout(H, (k.shape[0] - 1) // 2, mode, max_strides[0]).length
         Lw = axis_layout(W, (k.shape[1] - 1) // 2, mode, max_strides[1]).length
         by_length.setdefault((Lh, Lw), []).append(i)
+    # a forward FFT per buffer: kernels of small groups move to the next larger one
+    lengths = sorted(by_length)
+    for a, b in zip(lengths[:-1], lengths[1:]):
+        if len(by_length[a]) < _MIN_SPLIT and b[0] >= a[0] and b[1] >= a[1]:
+            by_length[b] = sorted(by_length.pop(a) + by_length[b])
     return by_length
 
 

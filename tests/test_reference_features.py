@@ -43,6 +43,20 @@ for _nl in ("modulus", "real", "imag", "rectified", "squared"):
         CHANGED[f"{_nl}_constant_auto_rgb"] = (
             1e-3, _CROPPED + " from 36 to 32, so the coarse windows of 'auto' moved")
 
+# resolution='auto' (modulus or squared modulus, mean pooling) now evaluates a
+# filter from the spectral bins of its band (all but 1e-5 of its weighted
+# energy per axis) by matrix products, on a buffer of its own size, and pools
+# by matrix products: within the accuracy 'auto' promises (1e-2; its agreement
+# with 'full' is tested in test_gabor.py).
+_BAND = ("resolution='auto' modulus: band groups, buffers per kernel size, "
+         "means by matrix products")
+for _name, (_, _p) in CONFIGS.items():
+    _stats = _p.get("pool_stats") or ["mean"]
+    if (_p.get("resolution", "auto") == "auto"
+            and _p.get("nonlinearity", "modulus") in ("modulus", "squared")
+            and list(np.atleast_1d(_stats)) == ["mean"]):
+        CHANGED[_name] = (1e-2, _BAND)
+
 
 def _params(params):
     return dict(params)

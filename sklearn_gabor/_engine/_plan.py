@@ -118,13 +118,13 @@ class BandGroup:
         for f0 in range(0, F, chunk):
             f1 = min(f0 + chunk, F)
             if is_half:
-                z = flat[:, :, self.half[f0:f1]]
+                z = np.take(flat, self.half[f0:f1], axis=2)
                 np.conjugate(z, out=z, where=self.conj[f0:f1])
             else:
-                z = flat[:, :, self.index[f0:f1]]
+                z = np.take(flat, self.index[f0:f1], axis=2)
             z = z.reshape(B, C, f1 - f0, Ph, Pw)
             z *= self.spectra[f0:f1]
-            y = np.matmul(z, self.cols)  # (B, C, f, Ph, Wo)
+            y = (z.reshape(-1, Pw) @ self.cols).reshape(B, C, f1 - f0, Ph, Wo)  # one GEMM
             yield self.filters[f0:f1], np.matmul(self.rows, y)
 
 
@@ -174,15 +174,18 @@ class FilterPlan:
         if self.mode == "constant":
             buf[:, :, index_h < 0, :] = 0
             buf[:, :, :, index_w < 0] = 0
-        # real images and only band groups: the half spectrum is enough
-        is_half = np.isrealobj(buf) and all(isinstance(g, BandGroup) for g in self.groups)
+        # real images, demodulated plan: one real FFT per channel; band groups
+        # read the half spectrum, FFT groups its Hermitian completion
+        is_half = np.isrealobj(buf) and self.demodulated
         fft = scipy.fft.rfft2 if is_half else scipy.fft.fft2
-        spec = fft(buf, axes=(-2, -1), workers=workers)
+        half = spec = fft(buf, axes=(-2, -1), workers=workers)
         del buf
+        if is_half and not all(isinstance(g, BandGroup) for g in self.groups):
+            spec = _hermitian_full(half, self.fft_shape)
         itemsize = np.dtype(spec.dtype).itemsize
         for group in self.groups:
             if isinstance(group, BandGroup):
-                for filters, maps in group.responses(spec, is_half, B, C):
+                for filters, maps in group.responses(half, is_half, B, C):
                     yield filters, group.stride, maps
                 continue
             sh, sw = group.stride
@@ -200,6 +203,19 @@ class FilterPlan:
                     resp *= kern[None, None, f0:f1]
                 resp = scipy.fft.ifft2(resp, axes=(-2, -1), overwrite_x=True, workers=workers)
                 yield group.filters[f0:f1], (sh, sw), resp[..., : H // sh, : W // sw]
+
+
+def _hermitian_full(half, shape):
+    """The full spectrum ``(..., Lh, Lw)`` of real images from their
+    :func:`scipy.fft.rfft2` half spectrum ``(..., Lh, Lw // 2 + 1)``."""
+    Lh, Lw = shape
+    n = Lw // 2 + 1
+    full = np.empty(half.shape[:-1] + (Lw,), half.dtype)
+    full[..., :n] = half
+    if Lw > n:  # X[k, l] = conj(X[-k, Lw - l]) for l > Lw // 2
+        mirror = half[..., np.mod(-np.arange(Lh), Lh), :][..., Lw - np.arange(n, Lw)]
+        np.conjugate(mirror, out=full[..., n:])
+    return full
 
 
 def _spectrum(kernel, Lh, Lw):

@@ -170,7 +170,11 @@ class FilterPlan:
         B, C = img.shape[:2]
         H, W = self.shape
         index_h, index_w = self.rows.index, self.cols.index
-        buf = img[:, :, np.maximum(index_h, 0)[:, None], np.maximum(index_w, 0)[None, :]]
+        if np.array_equal(index_h, np.arange(H)) and np.array_equal(index_w, np.arange(W)):
+            buf = img  # 'wrap': the image is the buffer
+        else:
+            buf = np.take(np.take(img, np.maximum(index_h, 0), axis=2), np.maximum(index_w, 0),
+                          axis=3)
         if self.mode == "constant":
             buf[:, :, index_h < 0, :] = 0
             buf[:, :, :, index_w < 0] = 0
@@ -212,9 +216,10 @@ def _hermitian_full(half, shape):
     n = Lw // 2 + 1
     full = np.empty(half.shape[:-1] + (Lw,), half.dtype)
     full[..., :n] = half
-    if Lw > n:  # X[k, l] = conj(X[-k, Lw - l]) for l > Lw // 2
-        mirror = half[..., np.mod(-np.arange(Lh), Lh), :][..., Lw - np.arange(n, Lw)]
-        np.conjugate(mirror, out=full[..., n:])
+    if Lw > n:  # X[k, l] = conj(X[-k, Lw - l]) for l > Lw // 2, by slicing
+        cols = slice(Lw - n, 0, -1)
+        np.conjugate(half[..., :1, cols], out=full[..., :1, n:])
+        np.conjugate(half[..., :0:-1, cols], out=full[..., 1:, n:])
     return full
 
 

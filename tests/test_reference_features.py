@@ -44,7 +44,7 @@ for _nl in ("modulus", "real", "imag", "rectified", "squared"):
             1e-3, _CROPPED + " from 36 to 32, so the coarse windows of 'auto' moved")
 
 # resolution='auto' (modulus or squared modulus, mean pooling) now evaluates a
-# filter from the spectral bins of its band (all but 1e-5 of its weighted
+# filter from the spectral bins of its band (all but 1e-6 of its weighted
 # energy per axis) by matrix products, on a buffer of its own size, and pools
 # by matrix products: within the accuracy 'auto' promises (1e-2; its agreement
 # with 'full' is tested in test_gabor.py).

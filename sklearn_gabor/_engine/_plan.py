@@ -42,7 +42,7 @@ _GUARD = 2
 _CHUNK_BYTES = 16 * 2**20
 # Fraction of a kernel's (prior-weighted) spectral energy left outside the
 # bins of a band group, per axis; see _band_size.
-BAND_TOL = 1e-5
+BAND_TOL = 1e-6
 # Rough per-map costs (microseconds) of a 2-D complex64 inverse FFT of N
 # points, ``_FFT_COST[0] + _FFT_COST[1] * N log2 N``, and of the two matrix
 # products of a band group, ``_MM_COST[0] + _MM_COST[1] * multiply-adds``

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.fft
+from conftest import reference_response
 from scipy import ndimage as ndi
 
 from sklearn_gabor import gabor_bank, gabor_kernel, gabor_responses
@@ -18,8 +19,6 @@ from sklearn_gabor._engine import (
     kernel_labels,
 )
 from sklearn_gabor._kernels import bank_params
-
-from conftest import reference_response
 
 RNG = np.random.RandomState(7)
 MODES = ["reflect", "constant", "wrap"]

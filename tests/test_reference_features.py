@@ -32,8 +32,8 @@ CONFIGS = json.loads(str(REF["params"]))
 # within the accuracy of 'auto' (1e-2 in norm is what tests require of it).
 _CROPPED = "constant-mode kernels cropped to 2 n - 1 taps: FFT length changed"
 CHANGED = {
-    "default_rgb": (2e-6, "0.05 kernel (69 taps) folded modulo 2 W = 26: the "
-                          "reflect buffer is now 40 (n + 2 pad) instead of 26 (2 n)"),
+    "default_rgb": (2e-6, ("0.05 kernel (69 taps) folded modulo 2 W = 26: the "
+                           "reflect buffer is now 40 (n + 2 pad) instead of 26 (2 n)")),
 }
 for _nl in ("modulus", "real", "imag", "rectified", "squared"):
     for _res in ("auto", "full"):

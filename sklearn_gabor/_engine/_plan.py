@@ -24,6 +24,7 @@ nothing else, so another algorithm (coarse inverse FFTs per frequency band,
 separable kernels, ...) can replace this one behind the same two calls.
 """
 
+import itertools
 import math
 from dataclasses import dataclass, replace
 
@@ -212,7 +213,7 @@ class FilterPlan:
 def _hermitian_full(half, shape):
     """The full spectrum ``(..., Lh, Lw)`` of real images from their
     :func:`scipy.fft.rfft2` half spectrum ``(..., Lh, Lw // 2 + 1)``."""
-    Lh, Lw = shape
+    _, Lw = shape
     n = Lw // 2 + 1
     full = np.empty(half.shape[:-1] + (Lw,), half.dtype)
     full[..., :n] = half
@@ -352,7 +353,7 @@ def _split_by_length(kernels, shape, mode, max_strides):
         by_length.setdefault((Lh, Lw), []).append(i)
     # a forward FFT per buffer: kernels of small groups move to the next larger one
     lengths = sorted(by_length)
-    for a, b in zip(lengths[:-1], lengths[1:]):
+    for a, b in itertools.pairwise(lengths):
         if len(by_length[a]) < _MIN_SPLIT and b[0] >= a[0] and b[1] >= a[1]:
             by_length[b] = sorted(by_length.pop(a) + by_length[b])
     return by_length

@@ -1,6 +1,6 @@
 """The filtering engine of sklearn-gabor: images -> complex Gabor responses ->
-pooled features. NumPy, SciPy, joblib and threadpoolctl only (no scikit-learn),
-so that it can be used, tested and replaced apart from the estimators.
+pooled features. NumPy, SciPy and joblib only (no scikit-learn), so that it can
+be used, tested and replaced apart from the estimators.
 
 * :mod:`._support`: boundary extensions: the periodic FFT buffer of an image
   axis (:class:`AxisLayout`) and kernels cut to what an image can use;

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from joblib import cpu_count
-from threadpoolctl import threadpool_limits
 
 from ._cascade import build_cascade, run_cascade
 from ._images import ImagePrep
@@ -106,18 +105,16 @@ class GaborFeatures:
             self._batch(X[start:stop], layout.views(full), plans, dtype, workers)
             layout.symmetrize(full, out[start:stop])
 
-        # the matrix products of band groups: as many BLAS threads as FFT workers
-        with threadpool_limits(limits=workers, user_api="blas"):
-            if pool_threads > 1:
-                # batches write disjoint rows of `out`; NumPy and scipy.fft release
-                # the GIL, so threads share the work without copying X. A plain
-                # thread pool: joblib would follow an active parallel_config (e.g.
-                # the dask backend of an enclosing GridSearchCV) and nest in it.
-                with ThreadPoolExecutor(pool_threads) as pool:
-                    list(pool.map(run_batch, starts))
-            else:
-                for start in starts:
-                    run_batch(start)
+        if pool_threads > 1:
+            # batches write disjoint rows of `out`; NumPy and scipy.fft release
+            # the GIL, so threads share the work without copying X. A plain
+            # thread pool: joblib would follow an active parallel_config (e.g.
+            # the dask backend of an enclosing GridSearchCV) and nest in it.
+            with ThreadPoolExecutor(pool_threads) as pool:
+                list(pool.map(run_batch, starts))
+        else:
+            for start in starts:
+                run_batch(start)
         self._compress(out)
         self._check_finite(out, X)
         return out

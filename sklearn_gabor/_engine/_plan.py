@@ -125,7 +125,9 @@ class BandGroup:
                 z = np.take(flat, self.index[f0:f1], axis=2)
             z = z.reshape(B, C, f1 - f0, Ph, Pw)
             z *= self.spectra[f0:f1]
-            y = (z.reshape(-1, Pw) @ self.cols).reshape(B, C, f1 - f0, Ph, Wo)  # one GEMM
+            # per-map products of fixed shapes: results independent of the
+            # batch size and thread count (small, single-threaded GEMMs)
+            y = np.matmul(z, self.cols)
             yield self.filters[f0:f1], np.matmul(self.rows, y)
 
 

@@ -67,8 +67,8 @@ class Pooling:
         lead = maps.shape[:-2]
         ph = _mean_matrix(bounds_h, Hc, maps.dtype)
         pw = _mean_matrix(bounds_w, Wc, maps.dtype).T
-        rows = maps.reshape(-1, Wc) @ pw  # (n * Hc, gw)
-        out = np.matmul(ph, rows.reshape(-1, Hc, pw.shape[1]))
+        # per-map products: the same result whatever the number of maps
+        out = np.matmul(ph, np.matmul(maps.reshape((-1, Hc, Wc)), pw))
         return out.reshape(lead + out.shape[-2:] + (1,))
 
     def __call__(self, maps, stride=(1, 1)):

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.fft
+from conftest import reference_response
+from scipy import ndimage as ndi
 
 from sklearn_gabor import gabor_bank, gabor_kernel, gabor_responses
 from sklearn_gabor._engine import (
@@ -16,8 +19,6 @@ from sklearn_gabor._engine import (
     kernel_labels,
 )
 from sklearn_gabor._kernels import bank_params
-
-from conftest import reference_response
 
 RNG = np.random.RandomState(7)
 MODES = ["reflect", "constant", "wrap"]
@@ -113,6 +114,55 @@ def test_plan_groups_and_strides():
             want = np.abs(ref[int(f)]).reshape(2, 1, 32 // sh, sh, 32 // sw, sw).mean((3, 5))
             assert np.linalg.norm(np.abs(m) - want) <= 0.1 * np.linalg.norm(want)
     assert sorted(seen) == list(range(len(kernels)))
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("shape", [(32, 32), (15, 17)])
+def test_demodulated_plan_moduli_equal_ndimage(mode, shape):
+    """Demodulated plans (band groups, buffers per kernel size, one real FFT
+    per channel) give the modulus of the explicit spatial convolution at full
+    resolution, and its block-centre samples on coarse grids."""
+    def modulus(k):
+        return np.abs([[reference_response(c, k, mode) for c in im] for im in img])
+
+    kernels, _ = gabor_bank([0.1, 0.3, 0.45], n_orientations=2)
+    kernels = [fold_kernel(k, shape, mode) for k in kernels]
+    # the bands hold the kernels' energy weighted by a natural-image spectrum:
+    # smooth images (white noise has more energy far from DC)
+    img = ndi.gaussian_filter(RNG.rand(2, 2, *shape), sigma=(0, 0, 1, 1), mode="wrap")
+    full = build_plan(kernels, shape, mode, demodulate=True)
+    kinds, seen = set(), []
+    for part in full.parts or [(None, full)]:
+        kinds |= {type(g).__name__ for g in part[1].groups}
+    for filters, stride, maps in full.responses(img):
+        assert stride == (1, 1) and maps.shape == (2, 2, len(filters)) + shape
+        for f, m in zip(filters, maps.transpose(2, 0, 1, 3, 4)):
+            seen.append(int(f))
+            want = modulus(kernels[int(f)])
+            np.testing.assert_allclose(np.abs(m), want, rtol=0, atol=3e-3 * want.max())
+    assert sorted(seen) == list(range(len(kernels)))
+    assert "BandGroup" in kinds
+    coarse = build_plan(kernels, shape, mode, max_strides=(2, 2), demodulate=True)
+    if mode != "wrap" or (shape[0] % 2 == 0 and shape[1] % 2 == 0):  # 'wrap' keeps length n
+        assert any(s == (2, 2) for s in coarse.strides)
+    for filters, (sh, sw), maps in coarse.responses(img):
+        for f, m in zip(filters, maps.transpose(2, 0, 1, 3, 4)):
+            want = modulus(kernels[int(f)])
+            if (sh, sw) == (1, 1):
+                np.testing.assert_allclose(np.abs(m), want, rtol=0, atol=3e-3 * want.max())
+            else:  # block means of the full modulus, to 'auto' accuracy
+                H, W = (shape[0] // sh) * sh, (shape[1] // sw) * sw
+                blocks = want[..., :H, :W].reshape(2, 2, H // sh, sh, W // sw, sw).mean((3, 5))
+                assert np.linalg.norm(np.abs(m) - blocks) <= 0.1 * np.linalg.norm(blocks)
+
+
+def test_hermitian_completion_equals_fft2():
+    from sklearn_gabor._engine._plan import _hermitian_full
+
+    for shape in [(8, 8), (7, 9), (6, 5), (1, 4)]:
+        x = RNG.rand(3, *shape)
+        np.testing.assert_allclose(_hermitian_full(scipy.fft.rfft2(x), shape), scipy.fft.fft2(x),
+                                   atol=1e-12)
 
 
 def test_layout_names_views_and_flip():

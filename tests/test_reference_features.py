@@ -32,8 +32,8 @@ CONFIGS = json.loads(str(REF["params"]))
 # within the accuracy of 'auto' (1e-2 in norm is what tests require of it).
 _CROPPED = "constant-mode kernels cropped to 2 n - 1 taps: FFT length changed"
 CHANGED = {
-    "default_rgb": (2e-6, "0.05 kernel (69 taps) folded modulo 2 W = 26: the "
-                          "reflect buffer is now 40 (n + 2 pad) instead of 26 (2 n)"),
+    "default_rgb": (2e-6, ("0.05 kernel (69 taps) folded modulo 2 W = 26: the "
+                           "reflect buffer is now 40 (n + 2 pad) instead of 26 (2 n)")),
 }
 for _nl in ("modulus", "real", "imag", "rectified", "squared"):
     for _res in ("auto", "full"):
@@ -42,6 +42,20 @@ for _nl in ("modulus", "real", "imag", "rectified", "squared"):
     if _nl in ("modulus", "squared"):
         CHANGED[f"{_nl}_constant_auto_rgb"] = (
             1e-3, _CROPPED + " from 36 to 32, so the coarse windows of 'auto' moved")
+
+# resolution='auto' (modulus or squared modulus, mean pooling) now evaluates a
+# filter from the spectral bins of its band (all but 1e-6 of its weighted
+# energy per axis) by matrix products, on a buffer of its own size, and pools
+# by matrix products: within the accuracy 'auto' promises (1e-2; its agreement
+# with 'full' is tested in test_gabor.py).
+_BAND = ("resolution='auto' modulus: band groups, buffers per kernel size, "
+         "means by matrix products")
+for _name, (_, _p) in CONFIGS.items():
+    _stats = _p.get("pool_stats") or ["mean"]
+    if (_p.get("resolution", "auto") == "auto"
+            and _p.get("nonlinearity", "modulus") in ("modulus", "squared")
+            and list(np.atleast_1d(_stats)) == ["mean"]):
+        CHANGED[_name] = (1e-2, _BAND)
 
 
 _F32_ULPS = 8 * np.finfo(np.float32).eps

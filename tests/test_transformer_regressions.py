@@ -94,8 +94,8 @@ def test_second_order_only_equals_ndimage_reference():
 def test_second_order_only_with_flip(mode, resolution):
     """first_order=False drops the first-order block of order=2; the rest is
     the same (bit for bit with 'wrap', whose FFT buffer is the image; to
-    float32 rounding otherwise, where the first-layer buffer is sized for
-    fewer kernels)."""
+    float32 rounding with 'full', where the first-layer buffer is sized for
+    fewer kernels; to the accuracy of 'auto' otherwise)."""
     X = RNG.rand(3, 16 * 16 * 3)
     kw = {"frequencies": (0.1, 0.3), "n_orientations": 4, "order": 2, "flip_invariant": True,
           "resolution": resolution, "mode": mode}
@@ -103,7 +103,13 @@ def test_second_order_only_with_flip(mode, resolution):
     only2 = GaborTransformer((16, 16, 3), first_order=False, **kw).fit(X)
     got = only2.transform(X)
     want = both.transform(X)[:, -got.shape[1]:]
-    tol = 0 if mode == "wrap" else 2e-6 * np.abs(want).max()
+    if mode == "wrap":
+        tol = 0
+    elif resolution == "full":
+        tol = 2e-6 * np.abs(want).max()
+    else:  # 'auto': each bank's plan picks FFT buffers and bands for its own kernels,
+        # within the accuracy of 'auto' (1e-2 in norm is what tests require of it)
+        tol = 1e-3 * np.abs(want).max()
     np.testing.assert_allclose(got, want, rtol=0, atol=tol)
     np.testing.assert_array_equal(only2.get_feature_names_out(),
                                   both.get_feature_names_out()[-got.shape[1]:])

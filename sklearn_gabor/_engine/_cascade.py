@@ -21,10 +21,12 @@ class CascadeStep:
         return replace(self, plan=self.plan.astype(dtype))
 
 
-def build_cascade(paths, kernels, shape, mode, max_strides):
-    """Plans of every path's second layer, on the first layer's full-resolution maps."""
+def build_cascade(paths, kernels, shape, mode, max_strides, demodulate=False):
+    """Plans of every path's second layer, on the first layer's full-resolution maps
+    (``demodulate``: see :func:`~._plan.build_plan`; the cascade keeps moduli only)."""
     return tuple(
-        CascadeStep(path, build_plan([kernels[j] for j in path.second], shape, mode, max_strides))
+        CascadeStep(path, build_plan([kernels[j] for j in path.second], shape, mode, max_strides,
+                                     demodulate=demodulate))
         for path in paths
     )
 
@@ -40,8 +42,9 @@ def run_cascade(steps, U, slots, pooling, out, workers):
     for step in steps:
         first = step.path.first
         src = U[:, :, slots[first]].reshape(B, C * len(first), H, W)
+        pool = pooling.means if step.plan.demodulated else pooling
         for filters, stride, resp in step.plan.responses(src, workers):
-            pooled = pooling(np.abs(resp), stride)
+            pooled = pool(np.abs(resp), stride)
             pooled = pooled.reshape((B, C, len(first)) + pooled.shape[2:])
             for a in range(len(first)):
                 cols = step.path.pair_index(a, filters)

@@ -24,6 +24,8 @@ __all__ = ["MAX_BANK_BYTES", "GaborFeatures", "bank_nbytes", "build_features",
 
 #: largest filter bank (kernels and their FFT spectra, complex128) built
 MAX_BANK_BYTES = 4 * 2**30
+# Images filtered together inside a batch.
+_CACHE_ROWS = 64
 
 
 def effective_threads(n_jobs):
@@ -85,7 +87,13 @@ class GaborFeatures:
         local = threading.local()  # one full-width batch buffer per thread
 
         def run_batch(start):
-            stop = min(start + batch_size, n)
+            # rows of a batch in slices of at most _CACHE_ROWS images: the
+            # temporaries of a slice stay in cache (25 % faster than 256 rows
+            # on the recipe's cascade)
+            for s in range(start, min(start + batch_size, n), _CACHE_ROWS):
+                run_rows(s, min(s + _CACHE_ROWS, start + batch_size, n))
+
+        def run_rows(start, stop):
             if layout.flip is None:
                 self._batch(X[start:stop], layout.views(out[start:stop]), plans, dtype, workers)
                 return
@@ -117,11 +125,13 @@ class GaborFeatures:
         img = self.prep(Xb, dtype)
         B, C, H, W = img.shape
         U = np.empty((B, C, len(self.layer_one), H, W), dtype) if steps else None
+        # demodulated plans pool only means (of moduli): by matrix products
+        pool = self.pooling.means if plan.demodulated else self.pooling
         for filters, stride, resp in plan.responses(img, workers):
             if first_view is not None:
                 kernels = self.layer_one[filters]
                 for p, maps in enumerate(_nonlinear(resp, self.nonlinearity)):
-                    pooled = self.pooling(maps, stride)  # (B, C, F, gh, gw, S)
+                    pooled = pool(maps, stride)  # (B, C, F, gh, gw, S)
                     first_view[:, kernels, p] = pooled.transpose(0, 2, 1, 3, 4, 5)
             if U is not None:  # first-order modulus at full resolution
                 U[:, :, filters] = np.abs(resp)
@@ -179,13 +189,15 @@ def build_features(params, image_shape, *, mode, nonlinearity, color, channels,
         layout = layout.with_flip(mirror)
     # coarse sampling biases 'max' and 'std' by a few percent: mean only
     coarse = resolution == "auto" and tuple(stats) == ("mean",)
+    # only the modulus of demodulated responses is right
+    demodulate = coarse and nonlinearity in ("modulus", "squared")
     # the cascade needs full-resolution first-order maps
-    reduced = coarse and nonlinearity in ("modulus", "squared") and not layout.paths
+    reduced = demodulate and not layout.paths
     layer_one = layout.layer_one_filters()
     first = build_plan([kernels[k] for k in layer_one], (H, W), mode,
-                       pooling.max_strides() if reduced else (1, 1))
+                       pooling.max_strides() if reduced else (1, 1), demodulate=demodulate)
     cascade = build_cascade(layout.paths, kernels, (H, W), mode,
-                            pooling.max_strides() if coarse else (1, 1))
+                            pooling.max_strides() if coarse else (1, 1), demodulate=coarse)
     prep = ImagePrep(tuple(image_shape), bool(contrast_normalization), color)
     features = GaborFeatures(prep, nonlinearity, pooling, compression, layout,
                              layer_one, first, cascade)

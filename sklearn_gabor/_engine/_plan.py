@@ -14,11 +14,17 @@ channel-first images into complex responses, chunk by chunk:
   ``max_strides`` above 1, and then only the modulus of ``maps`` is
   accurate (the responses are demodulated, see :func:`build_plan`).
 
+With ``demodulate=True`` (modulus responses only) a filter may instead be
+evaluated from the few spectral bins where its kernel lives (see
+:class:`BandGroup`): two small matrix products per map instead of an inverse
+FFT over the whole grid.
+
 Callers (pooling, the cascade, :func:`~sklearn_gabor.gabor_responses`) rely on
 nothing else, so another algorithm (coarse inverse FFTs per frequency band,
 separable kernels, ...) can replace this one behind the same two calls.
 """
 
+import itertools
 import math
 from dataclasses import dataclass, replace
 
@@ -27,7 +33,7 @@ import scipy.fft
 
 from ._support import axis_layout
 
-__all__ = ["FilterGroup", "FilterPlan", "build_plan"]
+__all__ = ["BandGroup", "FilterGroup", "FilterPlan", "build_plan"]
 
 # Fraction of a kernel's spectral energy allowed outside the reduced band for
 # the reduced-resolution path; see build_plan.
@@ -35,6 +41,17 @@ SPECTRAL_LEAK_TOL = 1e-3
 _GUARD = 2
 # Target size (bytes) of the complex temporaries of one filter chunk.
 _CHUNK_BYTES = 16 * 2**20
+# Fraction of a kernel's (prior-weighted) spectral energy left outside the
+# bins of a band group, per axis; see _band_size.
+BAND_TOL = 1e-6
+# Rough per-map costs (microseconds) of a 2-D complex64 inverse FFT of N
+# points, ``_FFT_COST[0] + _FFT_COST[1] * N log2 N``, and of the two matrix
+# products of a band group, ``_MM_COST[0] + _MM_COST[1] * multiply-adds``
+# (measured with scipy.fft and OpenBLAS, one thread).
+_FFT_COST = (10.0, 2e-3)
+# Fewest kernels given a buffer (and a forward FFT) of their own.
+_MIN_SPLIT = 6
+_MM_COST = (3.0, 6e-4)
 
 
 def _window(center, m, length):
@@ -61,6 +78,60 @@ class FilterGroup:
 
 
 @dataclass(frozen=True)
+class BandGroup:
+    """Filters evaluated from a band of ``Ph x Pw`` spectral bins (demodulated).
+
+    The response of filter ``filters[i]`` sampled every ``stride`` pixels
+    (at block centres) is ``rows @ (X_hat[band_i] * spectra[i]) @ cols``,
+    up to a phase, with ``X_hat`` the image spectrum and ``band_i`` the
+    consecutive bins ``start_i + q``, ``q = 0 .. P - 1`` along each axis,
+    that hold all but BAND_TOL of the kernel's prior-weighted energy along
+    each axis.
+    ``rows`` ``(Ho, Ph)`` and ``cols`` ``(Pw, Wo)`` evaluate the inverse DFT
+    of the demodulated band only at the sample positions, so nothing is
+    aliased and no sample is computed that is not used. ``index`` holds the
+    flat indices of the bins in the full spectrum ``(Lh, Lw)``, ``half`` and
+    ``conj`` those in the half spectrum of :func:`scipy.fft.rfft2` and whether
+    the bin is the conjugate of its mirror there (real images).
+    """
+
+    filters: np.ndarray
+    stride: tuple
+    index: np.ndarray
+    half: np.ndarray
+    conj: np.ndarray
+    spectra: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
+
+    def astype(self, dtype):
+        return replace(self, spectra=self.spectra.astype(dtype), rows=self.rows.astype(dtype),
+                       cols=self.cols.astype(dtype))
+
+    def responses(self, spec, is_half, B, C):
+        """Yield ``(filters, maps)`` chunks from the spectra ``(B, C, Lh, L)``."""
+        F, Ph, Pw = self.spectra.shape
+        Ho, Wo = self.rows.shape[0], self.cols.shape[1]
+        flat = spec.reshape(B, C, -1)
+        itemsize = np.dtype(spec.dtype).itemsize
+        per_filter = B * C * (Ph * Pw + Ph * Wo + Ho * Wo) * itemsize
+        chunk = max(1, _CHUNK_BYTES // per_filter)
+        for f0 in range(0, F, chunk):
+            f1 = min(f0 + chunk, F)
+            if is_half:
+                z = np.take(flat, self.half[f0:f1], axis=2)
+                np.conjugate(z, out=z, where=self.conj[f0:f1])
+            else:
+                z = np.take(flat, self.index[f0:f1], axis=2)
+            z = z.reshape(B, C, f1 - f0, Ph, Pw)
+            z *= self.spectra[f0:f1]
+            # per-map products of fixed shapes: results independent of the
+            # batch size and thread count (small, single-threaded GEMMs)
+            y = np.matmul(z, self.cols)
+            yield self.filters[f0:f1], np.matmul(self.rows, y)
+
+
+@dataclass(frozen=True)
 class FilterPlan:
     """A bank prepared for images of ``shape`` with boundary ``mode``."""
 
@@ -70,6 +141,9 @@ class FilterPlan:
     cols: object  # AxisLayout
     strides: tuple
     groups: tuple
+    demodulated: bool = False
+    # ((filters, FilterPlan), ...): kernels on buffers of their own lengths
+    parts: tuple = ()
 
     @property
     def fft_shape(self):
@@ -77,7 +151,12 @@ class FilterPlan:
 
     def astype(self, dtype):
         """The same plan with spectra of complex ``dtype``."""
-        groups = tuple(replace(g, spectra=g.spectra.astype(dtype)) for g in self.groups)
+        if self.parts:
+            return replace(self, parts=tuple((f, p.astype(dtype)) for f, p in self.parts))
+        groups = tuple(
+            g.astype(dtype) if isinstance(g, BandGroup) else replace(g, spectra=g.spectra.astype(dtype))
+            for g in self.groups
+        )
         return replace(self, groups=groups)
 
     def responses(self, img, workers=None):
@@ -86,17 +165,36 @@ class FilterPlan:
         ``workers`` is passed to :mod:`scipy.fft` (a positive thread count or
         None). The spectra's dtype (see :meth:`astype`) sets the precision.
         """
+        for filters, part in self.parts:
+            for f, stride, maps in part.responses(img, workers):
+                yield filters[f], stride, maps
+        if not self.groups:
+            return
         B, C = img.shape[:2]
         H, W = self.shape
         index_h, index_w = self.rows.index, self.cols.index
-        buf = img[:, :, np.maximum(index_h, 0)[:, None], np.maximum(index_w, 0)[None, :]]
+        if np.array_equal(index_h, np.arange(H)) and np.array_equal(index_w, np.arange(W)):
+            buf = img  # 'wrap': the image is the buffer
+        else:
+            buf = np.take(np.take(img, np.maximum(index_h, 0), axis=2), np.maximum(index_w, 0),
+                          axis=3)
         if self.mode == "constant":
             buf[:, :, index_h < 0, :] = 0
             buf[:, :, :, index_w < 0] = 0
-        spec = scipy.fft.fft2(buf, axes=(-2, -1), workers=workers)
+        # real images, demodulated plan: one real FFT per channel; band groups
+        # read the half spectrum, FFT groups its Hermitian completion
+        is_half = np.isrealobj(buf) and self.demodulated
+        fft = scipy.fft.rfft2 if is_half else scipy.fft.fft2
+        half = spec = fft(buf, axes=(-2, -1), workers=workers)
         del buf
+        if is_half and not all(isinstance(g, BandGroup) for g in self.groups):
+            spec = _hermitian_full(half, self.fft_shape)
         itemsize = np.dtype(spec.dtype).itemsize
         for group in self.groups:
+            if isinstance(group, BandGroup):
+                for filters, maps in group.responses(half, is_half, B, C):
+                    yield filters, group.stride, maps
+                continue
             sh, sw = group.stride
             kern = group.spectra
             per_filter = B * C * kern.shape[1] * kern.shape[2] * itemsize
@@ -112,6 +210,20 @@ class FilterPlan:
                     resp *= kern[None, None, f0:f1]
                 resp = scipy.fft.ifft2(resp, axes=(-2, -1), overwrite_x=True, workers=workers)
                 yield group.filters[f0:f1], (sh, sw), resp[..., : H // sh, : W // sw]
+
+
+def _hermitian_full(half, shape):
+    """The full spectrum ``(..., Lh, Lw)`` of real images from their
+    :func:`scipy.fft.rfft2` half spectrum ``(..., Lh, Lw // 2 + 1)``."""
+    _, Lw = shape
+    n = Lw // 2 + 1
+    full = np.empty(half.shape[:-1] + (Lw,), half.dtype)
+    full[..., :n] = half
+    if Lw > n:  # X[k, l] = conj(X[-k, Lw - l]) for l > Lw // 2, by slicing
+        cols = slice(Lw - n, 0, -1)
+        np.conjugate(half[..., :1, cols], out=full[..., :1, n:])
+        np.conjugate(half[..., :0:-1, cols], out=full[..., 1:, n:])
+    return full
 
 
 def _spectrum(kernel, Lh, Lw):
@@ -169,7 +281,87 @@ def _coarse_group(idx, spectra, peaks, stride, Lh, Lw):
                        np.stack(kws))
 
 
-def build_plan(kernels, shape, mode, max_strides=(1, 1)):
+def _band_range(power, center):
+    """Fewest consecutive bins (circularly) around ``center``, as ``(lo, P)``:
+    bins ``center + lo .. center + lo + P - 1``, that hold all but BAND_TOL of
+    the marginal energy ``power``; ``P`` rounded up to a multiple of 4 (so
+    that filters share band sizes) and at most ``len(power)``."""
+    L = len(power)
+    total = power.sum()
+    lo = hi = 0
+    inside = power[center]
+    while total - inside > BAND_TOL * total and hi - lo + 1 < L:
+        left, right = power[(center + lo - 1) % L], power[(center + hi + 1) % L]
+        if left > right:
+            lo -= 1
+            inside += left
+        else:
+            hi += 1
+            inside += right
+    P = min(L, -(-(hi - lo + 1) // 4) * 4)
+    return lo - (P - (hi - lo + 1)) // 2, P
+
+
+def _band_plan(weighted, peak, stride, shape):
+    """Band ``((lo_h, Ph), (lo_w, Pw))`` of a filter (see :func:`_band_range`)
+    and whether a band group costs less per map than an inverse FFT over the
+    (coarse) grid."""
+    Lh, Lw = weighted.shape
+    (sh, sw), (H, W) = stride, shape
+    band = (_band_range(weighted.sum(axis=1), peak[0]), _band_range(weighted.sum(axis=0), peak[1]))
+    Ph, Pw = band[0][1], band[1][1]
+    Ho, Wo = H // sh, W // sw
+    n = (Lh // sh) * (Lw // sw)
+    fft = _FFT_COST[0] + _FFT_COST[1] * n * math.log2(max(n, 2))
+    cost = _MM_COST[0] + _MM_COST[1] * (Ph * Pw * Wo + Ho * Ph * Wo)
+    return band, cost < fft
+
+
+def _dft_rows(P, L, stride, n):
+    """``(n, P)`` inverse-DFT matrix of band offsets ``0 .. P - 1`` at block centres."""
+    y = stride * np.arange(n) + (stride - 1) / 2
+    return np.exp(2j * np.pi * np.outer(y, np.arange(P)) / L)
+
+
+def _band_group(idx, spectra, starts, stride, size, shape):
+    """The :class:`BandGroup` of filters ``idx`` (one stride, one band size);
+    the band of filter ``i`` starts at bins ``starts[i]``."""
+    (sh, sw), (Ph, Pw), (H, W) = stride, size, shape
+    Lh, Lw = spectra[idx[0]].shape
+    index, half, conj, kws = [], [], [], []
+    for i in idx:
+        kh = np.broadcast_to(np.mod(starts[i][0] + np.arange(Ph), Lh)[:, None], (Ph, Pw))
+        kw = np.broadcast_to(np.mod(starts[i][1] + np.arange(Pw), Lw)[None, :], (Ph, Pw))
+        kws.append(spectra[i][kh, kw] / (Lh * Lw))
+        index.append((kh * Lw + kw).ravel())
+        mirror = kw > Lw // 2  # rfft2 keeps columns 0 .. Lw // 2
+        hh = np.where(mirror, np.mod(-kh, Lh), kh)
+        hw = np.where(mirror, Lw - kw, kw)
+        half.append((hh * (Lw // 2 + 1) + hw).ravel())
+        conj.append(mirror.ravel())
+    rows = _dft_rows(Ph, Lh, sh, H // sh)
+    cols = _dft_rows(Pw, Lw, sw, W // sw).T
+    return BandGroup(np.asarray(idx), stride, np.stack(index), np.stack(half), np.stack(conj),
+                     np.stack(kws), rows, np.ascontiguousarray(cols))
+
+
+def _split_by_length(kernels, shape, mode, max_strides):
+    """Kernels grouped by the FFT buffer that their own size needs, ``{(Lh, Lw): [i, ...]}``."""
+    H, W = shape
+    by_length = {}
+    for i, k in enumerate(kernels):
+        Lh = axis_layout(H, (k.shape[0] - 1) // 2, mode, max_strides[0]).length
+        Lw = axis_layout(W, (k.shape[1] - 1) // 2, mode, max_strides[1]).length
+        by_length.setdefault((Lh, Lw), []).append(i)
+    # a forward FFT per buffer: kernels of small groups move to the next larger one
+    lengths = sorted(by_length)
+    for a, b in itertools.pairwise(lengths):
+        if len(by_length[a]) < _MIN_SPLIT and b[0] >= a[0] and b[1] >= a[1]:
+            by_length[b] = sorted(by_length.pop(a) + by_length[b])
+    return by_length
+
+
+def build_plan(kernels, shape, mode, max_strides=(1, 1), demodulate=False, split=True):
     """Per-filter FFT layout: buffer maps, filter groups and spectral windows.
 
     Each filter is applied as ``ifft(X_hat[window] * K_hat[window])``. At
@@ -182,10 +374,34 @@ def build_plan(kernels, shape, mode, max_strides=(1, 1)):
     coarser grid, ``s`` a power of two up to ``max_strides``; the samples then
     sit at the centres of ``s x s`` pixel blocks.
 
+    ``demodulate=True`` (for modulus / squared-modulus responses only) lets
+    a filter be evaluated as a :class:`BandGroup` instead, on its own stride,
+    where two matrix products over its band cost less than the inverse FFT;
+    the responses then differ from the FFT ones by at most BAND_TOL of the
+    kernel's spectral energy per axis.
+
+    With ``demodulate=True`` each kernel also gets the FFT buffer of its own
+    size (small kernels need less padding with 'reflect' and 'constant'),
+    one forward FFT per distinct buffer (``split``).
+
     ``kernels`` are odd-sized, centred, at most as large as ``mode`` can use
     on ``shape`` (see :func:`~._support.fold_kernel`).
     """
     H, W = shape
+    if demodulate and split:
+        by_length = _split_by_length(kernels, shape, mode, max_strides)
+        if len(by_length) > 1:
+            parts = tuple(
+                (np.asarray(idx), build_plan([kernels[i] for i in idx], shape, mode, max_strides,
+                                             demodulate, split=False))
+                for _, idx in sorted(by_length.items())
+            )
+            strides = [None] * len(kernels)
+            for idx, part in parts:
+                for i, s in zip(idx, part.strides):
+                    strides[i] = s
+            big = parts[-1][1]
+            return FilterPlan((H, W), mode, big.rows, big.cols, tuple(strides), (), True, parts)
     pad_h = max((k.shape[0] - 1) // 2 for k in kernels)
     pad_w = max((k.shape[1] - 1) // 2 for k in kernels)
     smax_h, smax_w = max_strides
@@ -204,14 +420,21 @@ def build_plan(kernels, shape, mode, max_strides=(1, 1)):
     strides = tuple(s for s, _ in found)
     peaks = [p for _, p in found]
 
-    by_stride = {}
+    by_stride, by_band, starts = {}, {}, {}
     for i, s in enumerate(strides):
+        if demodulate:
+            band, cheaper = _band_plan(np.abs(spectra[i]) ** 2 * prior, peaks[i], s, (H, W))
+            if cheaper:
+                starts[i] = (peaks[i][0] + band[0][0], peaks[i][1] + band[1][0])
+                by_band.setdefault((s, (band[0][1], band[1][1])), []).append(i)
+                continue
         by_stride.setdefault(s, []).append(i)
-    groups = []
+    groups = [_band_group(idx, spectra, starts, s, size, (H, W))
+              for (s, size), idx in sorted(by_band.items())]
     for stride, idx in sorted(by_stride.items()):
         if stride == (1, 1):
             groups.append(FilterGroup(np.asarray(idx), stride, True, None, None,
                                       np.stack([spectra[i] for i in idx])))
         else:
             groups.append(_coarse_group(idx, spectra, peaks, stride, Lh, Lw))
-    return FilterPlan((H, W), mode, rows, cols, strides, tuple(groups))
+    return FilterPlan((H, W), mode, rows, cols, strides, tuple(groups), demodulate)

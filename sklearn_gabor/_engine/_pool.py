@@ -34,6 +34,14 @@ def _reduce(cells, stat, axes):
     return cells.std(axis=axes)
 
 
+def _mean_matrix(bounds, n, dtype):
+    """``(len(bounds) - 1, n)`` matrix averaging samples ``[bounds[a], bounds[a + 1])``."""
+    m = np.zeros((len(bounds) - 1, n), dtype)
+    for a in range(len(bounds) - 1):
+        m[a, bounds[a] : bounds[a + 1]] = 1.0 / (bounds[a + 1] - bounds[a])
+    return m
+
+
 @dataclass(frozen=True)
 class Pooling:
     """Statistics ``stats`` over the cells of the grid ``bounds_h x bounds_w``."""
@@ -49,6 +57,19 @@ class Pooling:
     def max_strides(self):
         """The coarsest sampling ``(sh, sw)`` that keeps the cells whole."""
         return max_stride(self.bounds_h), max_stride(self.bounds_w)
+
+    def means(self, maps, stride=(1, 1)):
+        """Cell means over the last two axes, ``(..., gh, gw, 1)``, as two
+        matrix products (several times faster than reductions over strided
+        axes; rounding differs from :meth:`__call__` in the last bits)."""
+        bounds_h, bounds_w = self.bounds_h // stride[0], self.bounds_w // stride[1]
+        Hc, Wc = maps.shape[-2:]
+        lead = maps.shape[:-2]
+        ph = _mean_matrix(bounds_h, Hc, maps.dtype)
+        pw = _mean_matrix(bounds_w, Wc, maps.dtype).T
+        # per-map products: the same result whatever the number of maps
+        out = np.matmul(ph, np.matmul(maps.reshape((-1, Hc, Wc)), pw))
+        return out.reshape(lead + out.shape[-2:] + (1,))
 
     def __call__(self, maps, stride=(1, 1)):
         """Cell statistics over the last two axes: ``(..., gh, gw, n_stats)``.

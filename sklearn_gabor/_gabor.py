@@ -3,14 +3,14 @@
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._engine import build_features, effective_threads, kernel_labels
 from ._gabor_checks import STATS, resolve_config
 from .utils._atomic import restore_on_failure
-from .utils._estimator import SklearnGaborMixin, check_no_array_api_dispatch
+from .utils._estimator import SklearnGaborMixin
+from .utils._images import validate_images
 from .utils._sklearn_compat import (
     Interval,
     StrOptions,
@@ -378,32 +378,6 @@ class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ input
-    def _validate_X(self, X, reset):
-        check_no_array_api_dispatch(self)
-        if sp.issparse(X):
-            raise ValueError(
-                f"{type(self).__name__} does not accept sparse X: images must be "
-                f"a dense array of shape (n_samples, H * W * C); got a sparse "
-                f"matrix of shape {X.shape}. Use X.toarray()."
-            )
-        X = validate_data(
-            self,
-            X,
-            reset=reset,
-            dtype="numeric",
-            accept_sparse=False,
-            ensure_all_finite=True,
-        )
-        if X.dtype.kind in "iu" and X.dtype != np.uint8 and X.size:
-            lo, hi = X.min(), X.max()
-            if lo < 0 or hi > 255:
-                raise ValueError(
-                    "Integer X is read as 8-bit images and must hold values in "
-                    f"[0, 255]; got values in [{lo}, {hi}]. Pass float X to use "
-                    "another intensity scale."
-                )
-        return X
-
     # -------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
     @restore_on_failure
@@ -425,7 +399,7 @@ class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         self : GaborTransformer
             The fitted transformer.
         """
-        X = self._validate_X(X, reset=True)
+        X = validate_images(self, X, reset=True)
         config = resolve_config(self, X.shape[1])
         features, kernels = build_features(
             config.params, config.image_shape, mode=self.mode,
@@ -468,7 +442,7 @@ class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
             The pooled features, float32 unless ``dtype`` says otherwise.
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
+        X = validate_images(self, X, reset=False)
         config = self._config
         return self._features.transform(
             X, config.out_dtype(X.dtype), config.batch_size, effective_threads(config.n_jobs)

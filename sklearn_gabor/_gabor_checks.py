@@ -16,8 +16,6 @@ express is checked here, once, at ``fit``:
 The deeper layers (the filtering engine) trust what comes out of here.
 """
 
-import math
-import warnings
 from dataclasses import dataclass
 from numbers import Integral
 
@@ -32,6 +30,7 @@ from ._engine import (
 )
 from ._engine._support import kernel_pad
 from ._kernels import bank_params, check_envelope
+from .utils._images import resolve_image_shape
 from .utils._sklearn_compat import InvalidParameterError
 
 __all__ = ["FittedConfig", "resolve_config"]
@@ -90,32 +89,6 @@ def _float_vector(value, name, what):
 
 def _is_int(v):
     return isinstance(v, Integral) and not isinstance(v, bool)
-
-
-def _image_shape(est, n_features):
-    shape = est.image_shape
-    if shape is None:
-        r = math.isqrt(n_features)
-        if r * r == n_features:
-            return (r, r, 1)
-        warnings.warn(
-            f"image_shape=None and X has {n_features} features, not a square number: "
-            f"each row is read as a one-row grayscale image (1, {n_features}). Pass "
-            "image_shape=(H, W) or (H, W, C) to filter 2-D images.",
-            UserWarning,
-            stacklevel=2,
-        )
-        return (1, n_features, 1)
-    shape = tuple(shape) if not isinstance(shape, np.ndarray) else tuple(shape.tolist())
-    if len(shape) not in (2, 3) or not all(_is_int(s) and s >= 1 for s in shape):
-        raise _invalid("image_shape", "(H, W) or (H, W, C) with positive ints", est.image_shape)
-    shape = tuple(int(s) for s in shape) + ((1,) if len(shape) == 2 else ())
-    if math.prod(shape) != n_features:
-        raise ValueError(
-            f"X has {n_features} features, but image_shape={est.image_shape!r} "
-            f"requires H * W * C = {math.prod(shape)} features per row."
-        )
-    return shape
 
 
 def _pooling(est, H, W):
@@ -245,7 +218,7 @@ def _check_bank_size(est, params, image_shape, orders, channels, grid, stats):
 def resolve_config(est, n_features):
     """Check ``est``'s parameters against each other and ``n_features``; the
     :class:`FittedConfig` that ``fit`` stores."""
-    H, W, C = _image_shape(est, n_features)
+    H, W, C = resolve_image_shape(est.image_shape, n_features)
     grid, stats = _pooling(est, H, W)
     color, channels = _color(est, C)
     params = _bank(est)

@@ -1,22 +1,21 @@
 """Dense colour-Gabor dictionary encoding of image patches (a single-layer encoder)."""
 
-import math
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from joblib import Parallel, delayed
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils.random import sample_without_replacement
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from ._engine import cell_bounds, effective_threads
 from ._kernels import color_atoms, gabor_atom, opponent_color_directions
 from .utils._atomic import restore_on_failure
-from .utils._estimator import SklearnGaborMixin, check_no_array_api_dispatch
+from .utils._estimator import SklearnGaborMixin
+from .utils._images import resolve_image_shape, validate_images
 from .utils._sklearn_compat import (
     Interval,
     StrOptions,
@@ -241,45 +240,8 @@ class GaborPatchEncoder(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         self.random_state = random_state
 
     # ------------------------------------------------------------------ input
-    def _validate_X(self, X, reset):
-        check_no_array_api_dispatch(self)
-        if sp.issparse(X):
-            raise ValueError(
-                f"{type(self).__name__} does not accept sparse X: images must be a "
-                f"dense array of shape (n_samples, H * W * C); got a sparse matrix "
-                f"of shape {X.shape}. Use X.toarray()."
-            )
-        X = validate_data(self, X, reset=reset, dtype="numeric", ensure_all_finite=True)
-        if X.dtype.kind in "iu" and X.dtype != np.uint8 and X.size:
-            lo, hi = X.min(), X.max()
-            if lo < 0 or hi > 255:
-                raise ValueError(
-                    "Integer X is read as 8-bit images and must hold values in "
-                    f"[0, 255]; got values in [{lo}, {hi}]. Pass float X to use "
-                    "another intensity scale."
-                )
-        return X
-
     def _resolve_shapes(self, n_features):
-        shape = self.image_shape
-        if shape is None:
-            r = math.isqrt(n_features)
-            shape = (r, r, 1) if r * r == n_features else (1, n_features, 1)
-        else:
-            shape = tuple(np.asarray(shape).tolist())
-            if len(shape) not in (2, 3) or not all(
-                isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in shape
-            ):
-                raise ValueError(
-                    "image_shape must be (H, W) or (H, W, C) with positive ints; "
-                    f"got {self.image_shape!r}."
-                )
-            shape = tuple(int(s) for s in shape) + ((1,) if len(shape) == 2 else ())
-            if math.prod(shape) != n_features:
-                raise ValueError(
-                    f"X has {n_features} features, but image_shape={self.image_shape!r} "
-                    f"requires H * W * C = {math.prod(shape)} features per row."
-                )
+        shape = resolve_image_shape(self.image_shape, n_features)
         H, W, _ = shape
         patch = _int_pair(self.patch_size, "patch_size")
         patch = (min(patch[0], H), min(patch[1], W))
@@ -352,7 +314,7 @@ class GaborPatchEncoder(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         self : GaborPatchEncoder
             The fitted encoder.
         """
-        X = self._validate_X(X, reset=True)
+        X = validate_images(self, X, reset=True)
         shape, patch, positions, grid = self._resolve_shapes(X.shape[1])
         colors, color_names = self._resolve_colors(shape[2])
         spatial, specs = self._spatial_atoms(patch)
@@ -407,7 +369,7 @@ class GaborPatchEncoder(TransformerMixin, SklearnGaborMixin, BaseEstimator):
             The pooled codes (see the class Notes for the column order).
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
+        X = validate_images(self, X, reset=False)
         images = X.reshape((-1,) + self.image_shape_)
         n_atoms = self.filters_.shape[1]
         n_cells = self.pool_grid_[0] * self.pool_grid_[1]

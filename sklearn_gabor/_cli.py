@@ -302,50 +302,31 @@ def _make_pipeline(cfg, memory):
     )
 
 
-def _grid_search(pipe, data, cfg, n_jobs, progress):
-    """Grid search over learning rates; returns ``(result, model)``.
+def _search_split(data, cfg):
+    """What the grid search fits on and how it validates.
 
-    ``result`` holds the best parameters, their validation accuracy and a note
-    saying what that accuracy was measured on. Each learning rate's line
-    says whether its fits converged or ran to ``max_iter``.
+    Returns ``(X, y, cv, refit, n_splits, what, val_note)``: cross-validation
+    on the training set (refit on all of it) when there is no validation
+    batch, else one predefined split (train ``data_batch_1``-``4``, validate
+    ``data_batch_5``).
     """
-    from sklearn.base import clone
-    from sklearn.model_selection import GridSearchCV, PredefinedSplit, StratifiedKFold
+    from sklearn.model_selection import PredefinedSplit, StratifiedKFold
 
-    lrs = cfg["learning_rates"]
-    grid = {"classifier__learning_rate": lrs}
     if data["X_val"] is None:
-        # cross-validation on the training set, refit the best on all of it
-        cv = StratifiedKFold(n_splits=cfg["cv"], shuffle=True, random_state=0)
-        X_search, y_search = data["X_train"], data["y_train"]
-        refit, n_splits = True, cfg["cv"]
-        what = f"{n_splits}-fold cross-validation"
-        val_note = f"mean {n_splits}-fold CV accuracy of the best learning rate"
-    else:
-        # one predefined split: train on data_batch_1-4, validate on data_batch_5
-        X_search = np.concatenate([data["X_train"], data["X_val"]])
-        y_search = np.concatenate([data["y_train"], data["y_val"]])
-        cv = PredefinedSplit(np.r_[np.full(len(data["X_train"]), -1), np.zeros(len(data["X_val"]))])
-        refit, n_splits = False, 1
-        what = "train data_batch_1-4 / validate data_batch_5"
-        val_note = "data_batch_5, model trained on data_batch_1-4"
-    progress(
-        f"grid search: learning_rate in {lrs} x {what} = {len(lrs) * n_splits} fits"
-        f" (n_jobs={n_jobs})"
-    )
-    search = GridSearchCV(
-        pipe,
-        grid,
-        cv=cv,
-        scoring={"accuracy": "accuracy", "epochs": _epochs},
-        error_score=np.nan,
-        refit="accuracy" if refit else False,
-        n_jobs=n_jobs,
-        verbose=0 if data["name"] == "digits" else 2,
-    )
-    search.fit(X_search, y_search)
-    res = search.cv_results_
-    max_iter = cfg["max_iter"]
+        n_splits = cfg["cv"]
+        cv = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=0)
+        return (data["X_train"], data["y_train"], cv, True, n_splits,
+                f"{n_splits}-fold cross-validation",
+                f"mean {n_splits}-fold CV accuracy of the best learning rate")
+    X = np.concatenate([data["X_train"], data["X_val"]])
+    y = np.concatenate([data["y_train"], data["y_val"]])
+    cv = PredefinedSplit(np.r_[np.full(len(data["X_train"]), -1), np.zeros(len(data["X_val"]))])
+    return (X, y, cv, False, 1, "train data_batch_1-4 / validate data_batch_5",
+            "data_batch_5, model trained on data_batch_1-4")
+
+
+def _report_rates(res, max_iter, n_splits, progress):
+    """One line per learning rate: its accuracy and whether it converged."""
     unfinished = 0
     for i, lr in enumerate(res["param_classifier__learning_rate"]):
         score = res["mean_test_accuracy"][i]
@@ -366,11 +347,43 @@ def _grid_search(pipe, data, cfg, n_jobs, progress):
     if np.all(np.isnan(res["mean_test_accuracy"])):
         raise CLIError("every learning rate failed to fit; see the warnings above")
     if unfinished:
+        n_rates = len(res["param_classifier__learning_rate"])
         progress(
-            f"  note: {unfinished} of {len(lrs)} learning rates reached max_iter={max_iter} "
+            f"  note: {unfinished} of {n_rates} learning rates reached max_iter={max_iter} "
             "before converging (their ConvergenceWarnings are on stderr); "
             "their accuracies are those of unfinished fits"
         )
+
+
+def _grid_search(pipe, data, cfg, n_jobs, progress):
+    """Grid search over learning rates; returns ``(result, model)``.
+
+    ``result`` holds the best parameters, their validation accuracy and a note
+    saying what that accuracy was measured on. Each learning rate's line
+    says whether its fits converged or ran to ``max_iter``.
+    """
+    from sklearn.base import clone
+    from sklearn.model_selection import GridSearchCV
+
+    lrs = cfg["learning_rates"]
+    X_search, y_search, cv, refit, n_splits, what, val_note = _search_split(data, cfg)
+    progress(
+        f"grid search: learning_rate in {lrs} x {what} = {len(lrs) * n_splits} fits"
+        f" (n_jobs={n_jobs})"
+    )
+    search = GridSearchCV(
+        pipe,
+        {"classifier__learning_rate": lrs},
+        cv=cv,
+        scoring={"accuracy": "accuracy", "epochs": _epochs},
+        error_score=np.nan,
+        refit="accuracy" if refit else False,
+        n_jobs=n_jobs,
+        verbose=0 if data["name"] == "digits" else 2,
+    )
+    search.fit(X_search, y_search)
+    res = search.cv_results_
+    _report_rates(res, cfg["max_iter"], n_splits, progress)
     if refit:
         best = search.best_index_
         model = search.best_estimator_
@@ -530,16 +543,8 @@ def _report_warnings(caught, convergence):
         )
 
 
-def run_demo(args):
-    """Run ``sklearn-gabor demo`` with parsed ``args``; returns the exit status."""
-    import joblib
-    from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
-    from sklearn.metrics import accuracy_score, classification_report
-    from threadpoolctl import threadpool_limits
-
-    from .datasets import CorruptDatasetError, DatasetNotFoundError, get_gabor_data_home
-
-    progress = _Progress()
+def _output_folder(args):
+    """The checked output folder, created if needed."""
     if not args.out:
         raise CLIError("--out is empty; pass the folder to write to ('.' for the current one)")
     if args.data_home == "":
@@ -556,18 +561,17 @@ def run_demo(args):
     for name in (*FIGURES, "model.joblib"):
         if (out / name).is_dir() and not (out / name).is_symlink():
             raise CLIError(f"cannot write {out / name}: a folder of that name is in the way")
+    return out
 
-    cfg = _settings(args.dataset, args.quick)
-    print(
-        f"{PROG} {__version__} demo: dataset={args.dataset}"
-        f"{' (quick)' if args.quick else ''}, n_jobs={args.n_jobs}, out={out}",
-        flush=True,
-    )
+
+def _load_data(args, cfg):
+    """The demo's dataset; a missing or unreadable one is a one-line CLIError."""
+    from .datasets import CorruptDatasetError, DatasetNotFoundError, get_gabor_data_home
+
     try:
         if args.dataset == "digits":
-            data = _load_digits(cfg)
-        else:
-            data = _load_cifar(args.dataset, cfg, args.data_home, args.download)
+            return _load_digits(cfg)
+        return _load_cifar(args.dataset, cfg, args.data_home, args.download)
     except DatasetNotFoundError as exc:
         home = get_gabor_data_home(args.data_home)
         if not args.download and not any((home / d).is_dir() for d in _CIFAR_FOLDERS):
@@ -579,6 +583,43 @@ def run_demo(args):
         raise CLIError(str(exc)) from None
     except CorruptDatasetError as exc:
         raise CLIError(str(exc)) from None
+
+
+def _print_evaluation(data, result, y_eval, y_pred):
+    """Best parameters, validation and test accuracy, per-class report."""
+    from sklearn.metrics import accuracy_score, classification_report
+
+    print(f"best params: {result['best_params']}")
+    print(f"validation accuracy: {result['best_score']:.4f} ({result['val_note']})")
+    if data["X_test"] is not None:
+        test_acc = accuracy_score(y_eval, y_pred)
+        print(f"test accuracy: {test_acc:.4f} ({len(y_eval)} held-out images)")
+        which = "test"
+    else:
+        print(
+            "test accuracy: n/a (no test_batch in the data folder; the "
+            "report and confusion matrix below use the validation batch)"
+        )
+        which = "validation"
+    print(f"classification report ({which} set):")
+    print(classification_report(y_eval, y_pred, target_names=data["target_names"], digits=3))
+
+
+def run_demo(args):
+    """Run ``sklearn-gabor demo`` with parsed ``args``; returns the exit status."""
+    import joblib
+    from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
+    from threadpoolctl import threadpool_limits
+
+    progress = _Progress()
+    out = _output_folder(args)
+    cfg = _settings(args.dataset, args.quick)
+    print(
+        f"{PROG} {__version__} demo: dataset={args.dataset}"
+        f"{' (quick)' if args.quick else ''}, n_jobs={args.n_jobs}, out={out}",
+        flush=True,
+    )
+    data = _load_data(args, cfg)
     progress(f"loaded {data['summary']}")
     _check_every_class_present(data, args.quick)
 
@@ -592,21 +633,7 @@ def run_demo(args):
             result, model = _grid_search(pipe, data, cfg, args.n_jobs, progress)
             X_eval, y_eval = _eval_set(data)
             y_pred = model.predict(X_eval)
-            print(f"best params: {result['best_params']}")
-            print(f"validation accuracy: {result['best_score']:.4f} ({result['val_note']})")
-            if data["X_test"] is not None:
-                test_acc = accuracy_score(y_eval, y_pred)
-                print(f"test accuracy: {test_acc:.4f} ({len(y_eval)} held-out images)")
-                which = "test"
-            else:
-                print(
-                    "test accuracy: n/a (no test_batch in the data folder; the "
-                    "report and confusion matrix below use the validation batch)"
-                )
-                which = "validation"
-            print(f"classification report ({which} set):")
-            print(classification_report(y_eval, y_pred, target_names=data["target_names"], digits=3))
-
+            _print_evaluation(data, result, y_eval, y_pred)
             _figures(model, result, data, cfg, y_pred, out, progress)
             model.set_params(memory=None)
 

@@ -41,7 +41,12 @@ import numpy as np
 
 # The documented recipe (docs/accuracy.rst explains every choice): one definition,
 # shared with sklearn_gabor.make_cifar10_pipeline.
-from sklearn_gabor._recipes import RECIPE_ALPHA, RECIPE_GABOR, RECIPE_SOFTMAX
+from sklearn_gabor._recipes import (
+    RECIPE_ALPHA,
+    RECIPE_GABOR,
+    RECIPE_SOFTMAX,
+    recipe_banks,
+)
 
 
 def recipe_transformer(n_jobs=-1, flip_invariant=True):
@@ -62,13 +67,7 @@ def recipe_transformer(n_jobs=-1, flip_invariant=True):
     """
     from sklearn.pipeline import FeatureUnion
 
-    from sklearn_gabor import GaborTransformer
-
-    return FeatureUnion(
-        [(name, GaborTransformer(image_shape=(32, 32, 3), flip_invariant=flip_invariant,
-                                 n_jobs=n_jobs, **params))
-         for name, params in RECIPE_GABOR]
-    )
+    return FeatureUnion(recipe_banks(n_jobs=n_jobs, flip_invariant=flip_invariant))
 
 
 def recipe_classifier(n_classes):

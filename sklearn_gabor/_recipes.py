@@ -28,6 +28,15 @@ RECIPE_SOFTMAX = {"solver": "pgd", "learning_rate": 1.0, "max_iter": 100, "tol":
 RECIPE_ALPHA = {2: 0.3, 10: 0.01}
 
 
+def recipe_banks(n_jobs=-1, flip_invariant=True):
+    """``(name, GaborTransformer)`` pairs of the recipe's two banks, for a FeatureUnion."""
+    return [
+        (name, GaborTransformer(image_shape=(32, 32, 3), flip_invariant=flip_invariant,
+                                n_jobs=n_jobs, **params))
+        for name, params in RECIPE_GABOR
+    ]
+
+
 def make_cifar10_pipeline(task="cifar10", *, encoder=True, n_jobs=-1, random_state=0):
     """The documented Gabor recipe for 32 x 32 colour images, as a Pipeline.
 
@@ -74,11 +83,7 @@ def make_cifar10_pipeline(task="cifar10", *, encoder=True, n_jobs=-1, random_sta
 
     if task not in ("cifar10", "cats-vs-dogs"):
         raise ValueError(f"task must be 'cifar10' or 'cats-vs-dogs'; got {task!r}.")
-    parts = [
-        (name, GaborTransformer(image_shape=(32, 32, 3), flip_invariant=True,
-                                n_jobs=n_jobs, **params))
-        for name, params in RECIPE_GABOR
-    ]
+    parts = recipe_banks(n_jobs=n_jobs)
     if encoder:
         parts.append(("encoder", GaborPatchEncoder(
             image_shape=(32, 32, 3), compression="sqrt", n_jobs=n_jobs,

@@ -250,29 +250,31 @@ def blas_threads_for(n_samples, n_features, n_classes):
 
 
 #: solver='pgd' factorizes a matrix of side min(n_samples, n_features + 1);
-#: it refuses when both exceed this
+#: when both exceed this, it uses a low-rank (randomized Nystrom) form instead
 PGD_MAX_FEATURES = 10_000
+#: rank of the low-rank form's approximation of the data's covariance
+PGD_RANK = 512
+#: power iterations of the low-rank form (each one more pass over X)
+PGD_POWER_ITER = 1
 #: below this side the factor is inverted once, and each step is one product
 _EXPLICIT_INVERSE_MAX = 2048
 
 
 def _check_pgd_size(n, d, alpha):
-    """Refuse a 'pgd' problem whose factor would not fit (see PGD_MAX_FEATURES)."""
-    if d <= PGD_MAX_FEATURES:
-        return
-    if n > PGD_MAX_FEATURES:
-        raise ValueError(
-            f"solver='pgd' builds and factorizes a matrix of side min(n_samples, "
-            f"n_features + 1), but X has n_features={d} > {PGD_MAX_FEATURES} and "
-            f"n_samples={n} > {PGD_MAX_FEATURES}: use solver='gd', 'sgd' or 'adam' "
-            "(or reduce the features first, e.g. with PCA)."
-        )
-    if alpha <= 0:
+    """Refuse the n x n form without a penalty (see PGD_MAX_FEATURES)."""
+    if d > PGD_MAX_FEATURES and n <= PGD_MAX_FEATURES and alpha <= 0:
         raise ValueError(
             f"solver='pgd' with n_features={d} > {PGD_MAX_FEATURES} works in the "
             "n_samples x n_samples form, which needs alpha > 0 (with alpha=0 and more "
             "features than samples the loss has no minimum); got alpha=0."
         )
+
+
+def _pgd_form(n, d, alpha):
+    """'primal' ((d + 1)^2), 'dual' (n x n, Woodbury) or 'lowrank' (Nystrom)."""
+    if d > PGD_MAX_FEATURES and n > PGD_MAX_FEATURES:
+        return "lowrank"
+    return "dual" if _use_dual(n, d, alpha) else "primal"
 
 
 def _use_dual(n, d, alpha):
@@ -333,7 +335,7 @@ class _BoundPreconditioner:
     gradient descent cannot.
 
     ``M^{-1} grad`` is computed in one of two exact forms, whichever costs
-    less to build:
+    less to build, or, when both would be too large, in a low-rank one:
 
     * primal, ``d~ x d~``: ``X~^T D X~`` accumulated over row chunks
       (``O(S d^2)``, without copying ``X`` whole) and Cholesky-factorized
@@ -347,7 +349,16 @@ class _BoundPreconditioner:
       only the ``S x S`` Gram matrix (``O(S^2 d + S^3)`` once) and, per step,
       two products with ``X`` (``O(T S d)``). It runs in float64, the block
       of rows in use converted at a time, because the identity subtracts
-      nearly equal terms.
+      nearly equal terms;
+    * low-rank, when ``S`` and ``d`` both exceed ``PGD_MAX_FEATURES``: the
+      same elimination, with ``V^T V`` replaced by a rank-``PGD_RANK``
+      randomized Nystrom approximation ``U diag(lam) U^T`` (see
+      ``_build_lowrank``); ``A^{-1}`` is then ``1 / (alpha + lam_i / 2)`` on
+      the columns of ``U`` and ``1 / (alpha + lam_k / 2)`` on the rest. Two
+      passes over ``X`` (``O(S d k)``) build it and each step costs
+      ``O(T d k)``. Nystrom underestimates ``V^T V``, so ``M`` may then fall
+      short of the Hessian bound in directions ``U`` misses; the solver's
+      rate reduction on a rising loss covers that case.
 
     References: D. Böhning, "Multinomial logistic regression algorithm",
     Annals of the Institute of Statistical Mathematics 44 (1992) 197-200.
@@ -357,11 +368,14 @@ class _BoundPreconditioner:
         n, d = X.shape
         _check_pgd_size(n, d, alpha)
         self.d, self.fit_intercept, self.alpha = d, fit_intercept, float(alpha)
-        self.form = "dual" if _use_dual(n, d, alpha) else "primal"
+        self.form = _pgd_form(n, d, alpha)
         if self.form == "dual":
             # float64 row blocks of at most 2^23 values (64 MB)
             self.chunk_size = max(1, min(chunk_size, 2**23 // max(d, 1)))
             self._build_dual(X, np.asarray(sample_weight, dtype=np.float64))
+        elif self.form == "lowrank":
+            self.chunk_size = max(1, min(chunk_size, 2**23 // max(d, 1)))
+            self._build_lowrank(X, np.asarray(sample_weight, dtype=np.float64))
         else:
             self.chunk_size = chunk_size
             self._build_primal(X, sample_weight)
@@ -400,13 +414,7 @@ class _BoundPreconditioner:
     # --------------------------------------------------------------- dual
     def _build_dual(self, X, sw):
         n = X.shape[0]
-        self.X, self.root = X, np.sqrt(sw)
-        mass = float(sw.sum())
-        if self.fit_intercept:
-            self.mean = np.asarray(sw @ X, dtype=np.float64).ravel() / mass  # xbar
-        else:
-            self.mean = np.zeros(self.d)
-        self.mass = mass
+        self._centre(X, sw)
         # K = X X^T in float64, then V V^T = D^1/2 (K - a 1^T - 1 a^T + c) D^1/2
         K = np.empty((n, n), dtype=np.float64)
         for rows in _row_chunks(n, self.chunk_size):
@@ -424,6 +432,73 @@ class _BoundPreconditioner:
         K[np.arange(n), np.arange(n)] += self.alpha
         self.factor = _robust_cholesky(K)
 
+    def _centre(self, X, sw):
+        self.X, self.root = X, np.sqrt(sw)
+        self.mass = float(sw.sum())
+        if self.fit_intercept:
+            self.mean = np.asarray(sw @ X, dtype=np.float64).ravel() / self.mass  # xbar
+        else:
+            self.mean = np.zeros(self.d)
+
+    # ------------------------------------------------------------ lowrank
+    def _build_lowrank(self, X, sw):
+        """Randomized Nystrom approximation ``C ~ U diag(lam) U^T`` of ``C = V^T V``.
+
+        One pass over the row blocks of ``X`` computes ``Y = C Omega`` for a
+        random orthonormal ``Omega`` of ``k`` columns (two products per block,
+        in the dtype of ``X``); ``PGD_POWER_ITER`` more passes replace
+        ``Omega`` by an orthonormal basis of ``Y`` (a power iteration), and the
+        stable Nystrom construction of Tropp et al. (2017) turns ``(Omega, Y)``
+        into eigenpairs.
+        """
+        self._centre(X, sw)
+        d = self.d
+        k = min(PGD_RANK, d)
+        dtype = np.float32 if X.dtype == np.float32 else np.float64
+        rng = np.random.RandomState(0)  # fixed: 'pgd' stays deterministic
+        omega, _ = np.linalg.qr(rng.standard_normal((d, k)))
+        Y = self._covariance_dot(omega, sw, dtype)
+        for _ in range(PGD_POWER_ITER):  # sharpen the subspace: Omega <- orth(C Omega)
+            omega, _ = np.linalg.qr(Y)
+            Y = self._covariance_dot(omega, sw, dtype)
+        nu = np.sqrt(d) * np.finfo(dtype).eps * max(np.linalg.norm(Y), np.finfo(float).tiny)
+        Y += nu * omega
+        B = omega.T @ Y
+        L = np.linalg.cholesky(0.5 * (B + B.T))
+        F = scipy.linalg.solve_triangular(L, Y.T, lower=True, check_finite=False).T
+        U, sigma, _ = scipy.linalg.svd(F, full_matrices=False, check_finite=False)
+        lam = np.maximum(sigma**2 - nu, 0.0)
+        self.U = U
+        # the directions Omega did not reach get the smallest eigenvalue kept,
+        # an estimate of the largest one left out (exact when k = d)
+        inv = 1.0 / np.maximum(self.alpha + 0.5 * lam, 1e-6 * (self.alpha + 0.5 * lam[0]))
+        self.inv_top = inv
+        self.inv_tail = 0.0 if k == d else inv[-1]
+        self.eigenvalues = lam
+
+    def _covariance_dot(self, omega, sw, dtype):
+        """``C Omega = V^T V Omega`` in one pass over the row blocks of X."""
+        omega_x = omega.astype(dtype)
+        shift = self.mean @ omega  # xbar^T Omega
+        Y = np.zeros(omega.shape, dtype=np.float64)
+        col = np.zeros(omega.shape[1], dtype=np.float64)
+        for rows in _row_chunks(self.X.shape[0], self.chunk_size):
+            block = self.X[rows]
+            # P = D (X Omega - 1 xbar^T Omega); V^T V Omega = X^T P - xbar 1^T P
+            P = (np.asarray(block @ omega_x, dtype=np.float64) - shift) * sw[rows, None]
+            Y += np.asarray(block.T @ P.astype(dtype), dtype=np.float64)
+            col += P.sum(axis=0)
+        Y -= self.mean[:, None] * col[None, :]
+        return Y
+
+    def _apply_lowrank(self, H):
+        """``A^{-1} H^T`` (rows of H), ``A ~ alpha I + 1/2 C`` in its low-rank form."""
+        HU = H @ self.U
+        out = (HU * self.inv_top) @ self.U.T
+        if self.inv_tail:
+            out += self.inv_tail * (H - HU @ self.U.T)
+        return out
+
     def _X_dot(self, H):
         """``X @ H`` in float64 for a (d, k) float64 H, one row block at a time."""
         out = np.empty((self.X.shape[0], H.shape[1]), dtype=np.float64)
@@ -438,15 +513,23 @@ class _BoundPreconditioner:
             out += _as_float64_rows(self.X, rows).T @ Z[rows]
         return out
 
-    def _solve_dual(self, G_W, g_b):
-        """``(u, beta) = M^{-1} (g_W, g_b)`` by the Schur complement and Woodbury."""
-        H = G_W - g_b[:, None] * self.mean[None, :] if self.fit_intercept else G_W
+    def _woodbury(self, H):
+        """``A^{-1} H^T`` (rows of H) for ``A = alpha I + 1/2 V^T V``, by Woodbury."""
         # V H^T = D^1/2 (X H^T - 1 xbar^T H^T), shape (S, T)
         VH = self.root[:, None] * (self._X_dot(H.T) - (H @ self.mean)[None, :])
         Z = scipy.linalg.cho_solve(self.factor, VH, check_finite=False)
         RZ = self.root[:, None] * Z
         VtZ = self._XT_dot(RZ) - self.mean[:, None] * RZ.sum(axis=0)[None, :]  # (d, T)
-        U = (H - 0.5 * VtZ.T) / self.alpha
+        return (H - 0.5 * VtZ.T) / self.alpha
+
+    def _solve_centred(self, G_W, g_b):
+        """``(u, beta) = M^{-1} (g_W, g_b)``: the Schur complement eliminates the intercept.
+
+        ``u = A^{-1} (g_W - g_b xbar)`` with ``A = alpha I + 1/2 V^T V`` (the
+        weighted, centred data), then ``beta = (2 g_b - m xbar^T u) / m``.
+        """
+        H = G_W - g_b[:, None] * self.mean[None, :] if self.fit_intercept else G_W
+        U = self._woodbury(H) if self.form == "dual" else self._apply_lowrank(H)
         if not self.fit_intercept:
             return U, np.zeros_like(g_b)
         return U, (2 * g_b - self.mass * (U @ self.mean)) / self.mass
@@ -455,8 +538,8 @@ class _BoundPreconditioner:
         """The preconditioned direction ``M^{-1} grad`` (one block per class)."""
         G = grad_W.astype(np.float64)
         gb = grad_b.astype(np.float64)
-        if self.form == "dual":
-            U, beta = self._solve_dual(G, gb)
+        if self.form in ("dual", "lowrank"):
+            U, beta = self._solve_centred(G, gb)
             return U.astype(grad_W.dtype), beta.astype(grad_b.dtype)
         if self.fit_intercept:
             G = np.concatenate([G, gb[:, None]], axis=1)

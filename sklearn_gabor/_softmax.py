@@ -141,8 +141,17 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
           :math:`O(T d^2)` per epoch. With more features than samples (and
           ``alpha > 0``) the same step is computed from the ``S x S`` Gram
           matrix instead, :math:`O(S^2 d + S^3)` once and two more products
-          with ``X`` per epoch; it is refused only when ``n_samples`` and
-          ``n_features`` both exceed 10000. Use ``learning_rate=1.0``.
+          with ``X`` per epoch. When ``n_samples`` and ``n_features`` both
+          exceed 10000, neither factor fits in memory: the weighted, centred
+          covariance in :math:`M` is replaced by a rank-512 randomized
+          Nyström approximation (one power iteration, a fixed seed, so
+          ``fit`` stays deterministic), exact on its top 512 directions,
+          the smallest kept eigenvalue standing in for the rest. Building
+          it costs two passes over ``X``, :math:`O(S d k)`, and each epoch
+          adds :math:`O(T d k)` (:math:`k = 512`); the bound is then
+          approximate, and with the default 'adaptive' schedule a step
+          that raises the loss is undone and divides the rate by 5. Use
+          ``learning_rate=1.0``.
         - 'sgd': mini-batch stochastic gradient descent with ``momentum``
           (Nesterov's if ``nesterovs_momentum``).
         - 'adam': mini-batch Adam.

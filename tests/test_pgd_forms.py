@@ -1,8 +1,10 @@
-"""solver='pgd' in its two exact forms, and the BLAS threads of small fits.
+"""solver='pgd' in its three forms, and the BLAS threads of small fits.
 
 The ``n_samples x n_samples`` (Woodbury) form of the Böhning preconditioner
-must give the same steps as the ``(d + 1) x (d + 1)`` form, and fits of more
-than 10,000 features must reach the optimum of ``LogisticRegression``.
+must give the same steps as the ``(d + 1) x (d + 1)`` form, the low-rank
+(Nystrom) form the same at full rank and the covariance's leading eigenpairs
+below it, and fits of more than 10,000 features must reach the optimum of
+``LogisticRegression``.
 """
 
 import warnings
@@ -93,13 +95,81 @@ def test_pgd_beyond_10000_features_reaches_logistic_regression(n_classes):
     assert_allclose(clf.coef_, ref.coef_, rtol=1e-3, atol=1e-4 * np.abs(ref.coef_).max())
 
 
-def test_pgd_refuses_when_both_sides_are_large():
-    """The factor's side is min(n_samples, n_features + 1): refused when both exceed 10,000."""
+def _lowrank(monkeypatch, rank):
+    monkeypatch.setattr(_optim, "_pgd_form", lambda n, d, alpha: "lowrank")
+    monkeypatch.setattr(_optim, "PGD_RANK", rank)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_lowrank_form_at_full_rank_is_the_exact_direction(fit_intercept, dtype, monkeypatch):
+    """With rank = d the Nystrom form is exact: the same direction as the primal solve."""
+    X, _ = _wide_data(3, 200, 60)
+    X = (X + 2.0).astype(dtype)
+    rng = np.random.RandomState(1)
+    sw = rng.uniform(0.2, 2.0, size=200)
+    sw /= sw.sum()
+    primal = _BoundPreconditioner(X.astype(np.float64), sw, 0.05, fit_intercept)
+    assert primal.form == "primal"
+    _lowrank(monkeypatch, 60)
+    low = _BoundPreconditioner(X, sw, 0.05, fit_intercept)
+    assert low.form == "lowrank"
+    G, g = rng.randn(4, 60), rng.randn(4)
+    u_low, b_low = low.solve(G.astype(dtype), g.astype(dtype))
+    assert u_low.dtype == dtype
+    u, b = primal.solve(G, g)
+    rtol = 1e-9 if dtype == np.float64 else 1e-3
+    assert_allclose(u_low, u, rtol=rtol, atol=rtol * np.abs(u).max())
+    if fit_intercept:
+        assert_allclose(b_low, b, rtol=rtol, atol=rtol * np.abs(b).max())
+
+
+def test_lowrank_form_finds_the_leading_eigenpairs(monkeypatch):
+    """Rank k < d: the k eigenvalues kept match those of the weighted covariance."""
+    rng = np.random.RandomState(0)
+    n, d, k = 500, 120, 16
+    # a few strong directions above a weak tail, as filter-bank features have
+    scales = np.r_[np.linspace(10.0, 3.0, 8), np.full(d - 8, 0.3)]
+    X = (rng.randn(n, d) * scales) @ np.linalg.qr(rng.randn(d, d))[0] + 3.0
+    sw = np.full(n, 1.0 / n)
+    _lowrank(monkeypatch, k)
+    low = _BoundPreconditioner(X, sw, 0.1, True)
+    Xc = X - sw @ X
+    exact = np.linalg.eigvalsh(Xc.T @ (sw[:, None] * Xc))[::-1]
+    assert_allclose(low.eigenvalues[:8], exact[:8], rtol=1e-2)
+    assert np.all(low.eigenvalues[:k] <= exact[:k] * (1 + 1e-9))  # Nystrom never overshoots
+    assert_allclose(low.U.T @ low.U, np.eye(k), atol=1e-10)
+
+
+def test_pgd_lowrank_form_reaches_logistic_regression(monkeypatch):
+    """Rank 32 of 400 features: 'pgd' still reaches LogisticRegression's optimum."""
+    X, y = _wide_data(3, 600, 400)
+    alpha = 1.0
+    ref = LogisticRegression(C=1 / (alpha * len(y)), tol=1e-10, max_iter=10_000).fit(X, y)
+    monkeypatch.setattr(_optim, "PGD_MAX_FEATURES", 100)
+    monkeypatch.setattr(_optim, "PGD_RANK", 32)
+    clf = GDSoftmaxClassifier(solver="pgd", learning_rate=1.0, alpha=alpha, tol=1e-6, max_iter=500)
+    clf.fit(X, y)
+    assert clf.n_iter_ < 500
+    assert np.ptp(ref.predict_proba(X)) > 0.1
+    assert_allclose(clf.predict_proba(X), ref.predict_proba(X), atol=1e-4)
+    # every step lowers the loss, as with the exact bound
+    assert np.all(np.diff(clf.loss_curve_) <= 1e-12)
+
+
+def test_pgd_uses_the_lowrank_form_when_both_sides_are_large():
+    """n_samples and n_features both above 10,000: no (d + 1)^2 or n^2 factor is built."""
     n = d = PGD_MAX_FEATURES + 1
-    X = sp.csr_matrix((np.ones(n), (np.arange(n), np.arange(n) % d)), shape=(n, d))
+    rng = np.random.RandomState(0)
     y = np.arange(n) % 2
-    with pytest.raises(ValueError, match=r"solver='pgd' .* n_features=10001 > 10000 and n_samples=10001"):
-        GDSoftmaxClassifier(solver="pgd").fit(X, y)
+    X = sp.csr_matrix((1.0 + y, (np.arange(n), rng.randint(d, size=n))), shape=(n, d))
+    sw = np.full(n, 1.0 / n)
+    precond = _BoundPreconditioner(X, sw, 1e-3, True)
+    assert precond.form == "lowrank" and precond.U.shape == (d, _optim.PGD_RANK)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = GDSoftmaxClassifier(solver="pgd", learning_rate=1.0, max_iter=3).fit(X, y)
+    assert np.all(np.isfinite(clf.coef_)) and clf.loss_curve_[-1] < clf.loss_curve_[0]
 
 
 def test_pgd_many_features_needs_a_penalty():

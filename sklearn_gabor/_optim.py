@@ -369,13 +369,11 @@ class _BoundPreconditioner:
         _check_pgd_size(n, d, alpha)
         self.d, self.fit_intercept, self.alpha = d, fit_intercept, float(alpha)
         self.form = _pgd_form(n, d, alpha)
-        if self.form == "dual":
+        if self.form in ("dual", "lowrank"):
             # float64 row blocks of at most 2^23 values (64 MB)
             self.chunk_size = max(1, min(chunk_size, 2**23 // max(d, 1)))
-            self._build_dual(X, np.asarray(sample_weight, dtype=np.float64))
-        elif self.form == "lowrank":
-            self.chunk_size = max(1, min(chunk_size, 2**23 // max(d, 1)))
-            self._build_lowrank(X, np.asarray(sample_weight, dtype=np.float64))
+            build = self._build_dual if self.form == "dual" else self._build_lowrank
+            build(X, np.asarray(sample_weight, dtype=np.float64))
         else:
             self.chunk_size = chunk_size
             self._build_primal(X, sample_weight)
@@ -493,11 +491,8 @@ class _BoundPreconditioner:
 
     def _apply_lowrank(self, H):
         """``A^{-1} H^T`` (rows of H), ``A ~ alpha I + 1/2 C`` in its low-rank form."""
-        HU = H @ self.U
-        out = (HU * self.inv_top) @ self.U.T
-        if self.inv_tail:
-            out += self.inv_tail * (H - HU @ self.U.T)
-        return out
+        # inv_top on span(U), inv_tail on its complement: one product with U^T
+        return (H @ self.U * (self.inv_top - self.inv_tail)) @ self.U.T + self.inv_tail * H
 
     def _X_dot(self, H):
         """``X @ H`` in float64 for a (d, k) float64 H, one row block at a time."""

@@ -265,17 +265,6 @@ def test_pgd_collinear_features_without_penalty():
     assert clf.score(X, y) > 0.8
 
 
-def test_pgd_refuses_more_features_than_samples_without_penalty():
-    """Over 10,000 features, fewer samples and alpha=0: refused, naming the solver and alpha."""
-    from sklearn_gabor._optim import PGD_MAX_FEATURES
-
-    d = PGD_MAX_FEATURES + 1
-    n = 50
-    X = sp.csr_matrix((np.ones(n), (np.arange(n), np.arange(n))), shape=(n, d))
-    with pytest.raises(ValueError, match=r"solver='pgd' with n_features=10001 > 10000.*alpha=0"):
-        GDSoftmaxClassifier(solver="pgd", alpha=0.0).fit(X, np.arange(n) % 2)
-
-
 # ------------------------------------------------------------ behaviour
 @pytest.mark.parametrize("solver", ["gd", "pgd", "sgd", "adam"])
 def test_partial_fit_equals_fit(solver):

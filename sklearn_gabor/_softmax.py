@@ -145,8 +145,8 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
           exceed 10000, neither factor fits in memory: the weighted, centred
           covariance in :math:`M` is replaced by a rank-512 randomized
           Nyström approximation (one power iteration, a fixed seed, so
-          ``fit`` stays deterministic), exact on its top 512 directions,
-          the smallest kept eigenvalue standing in for the rest. Building
+          ``fit`` stays deterministic): its 512 eigenpairs, close to the
+          leading ones, and the smallest kept eigenvalue for the rest. Building
           it costs two passes over ``X``, :math:`O(S d k)`, and each epoch
           adds :math:`O(T d k)` (:math:`k = 512`); the bound is then
           approximate, and with the default 'adaptive' schedule a step

@@ -11,6 +11,7 @@ same shape), for 2 and 10 classes, it prints:
   the equivalent ``C``), and the held-out accuracy.
 
 Solvers: GDSoftmaxClassifier 'gd', 'pgd' (preconditioned, learning_rate=1),
+'apgd' (the same, accelerated),
 'sgd', 'adam'; LogisticRegression(lbfgs);
 MLPClassifier(hidden_layer_sizes=()) (a softmax trained by Adam); and
 SGDClassifier(loss='log_loss'), which is one-vs-rest, so its loss is a
@@ -165,6 +166,8 @@ def defaults_vs_lr(label, Xtr, ytr, Xte, yte, alpha):
         f"LogisticRegression(C={C:.3g}) defaults": LogisticRegression(C=C),
         "GDSoftmaxClassifier(solver='pgd', learning_rate=1.0)": GDSoftmaxClassifier(
             alpha=alpha, solver="pgd", learning_rate=1.0),
+        "GDSoftmaxClassifier(solver='apgd', learning_rate=1.0)": GDSoftmaxClassifier(
+            alpha=alpha, solver="apgd", learning_rate=1.0),
     }
     print(f"\n--- defaults on {label}: train {Xtr.shape[0]} x {Xtr.shape[1]} {Xtr.dtype}")
     times = []
@@ -179,6 +182,7 @@ def defaults_vs_lr(label, Xtr, ytr, Xte, yte, alpha):
               f"test acc {model.score(Xte, yte):.4f}{warned}", flush=True)
     print(f"default GDSoftmaxClassifier / default LogisticRegression time = {times[0] / times[1]:.2f}x")
     print(f"'pgd' (learning_rate=1.0) / default LogisticRegression time = {times[2] / times[1]:.2f}x")
+    print(f"'apgd' (learning_rate=1.0) / default LogisticRegression time = {times[3] / times[1]:.2f}x")
 
 
 def quickstart_features():
@@ -196,7 +200,7 @@ def quickstart_features():
     return pre.transform(Xtr), ytr, pre.transform(Xte), yte
 
 
-SOLVERS = ("gd", "pgd", "sgd", "adam", "lr", "mlp", "sgdc")
+SOLVERS = ("gd", "pgd", "apgd", "sgd", "adam", "lr", "mlp", "sgdc")
 
 
 def run(n_classes, n_samples, alpha, budget, solvers=SOLVERS):
@@ -229,7 +233,7 @@ def run(n_classes, n_samples, alpha, budget, solvers=SOLVERS):
             )
 
         make.data = (Xtr, ytr)
-        t, k, est = by_max_iter(make, loss_of, target, budget, start=2 if solver == "pgd" else 8)
+        t, k, est = by_max_iter(make, loss_of, target, budget, start=2 if solver in ("pgd", "apgd") else 8)
         rows.add(solver, f"GDSoftmaxClassifier({solver}, lr={lr})", t, k, est.score(Xte, yte),
                  loss_of(est) - L_star)
 
@@ -237,6 +241,8 @@ def run(n_classes, n_samples, alpha, budget, solvers=SOLVERS):
         ours("gd", 0.01, learning_rate_schedule="adaptive")
     if "pgd" in solvers:
         ours("pgd", 1.0, learning_rate_schedule="adaptive")
+    if "apgd" in solvers:
+        ours("apgd", 1.0, learning_rate_schedule="adaptive")
     if "sgd" in solvers:
         ours("sgd", 0.01, batch_size=256)
     if "adam" in solvers:
@@ -274,7 +280,7 @@ def run(n_classes, n_samples, alpha, budget, solvers=SOLVERS):
         rows.add("sgdc", "SGDClassifier(log_loss, OvR: other objective)", None, t_sgd,
                  sgdc.score(Xte, yte))
 
-    ours_times = [(rows[s], s) for s in ("gd", "pgd", "sgd", "adam") if rows.get(s) is not None]
+    ours_times = [(rows[s], s) for s in ("gd", "pgd", "apgd", "sgd", "adam") if rows.get(s) is not None]
     if ours_times:
         best, name = min(ours_times)
         name = f"GDSoftmaxClassifier({name})"

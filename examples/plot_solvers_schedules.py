@@ -4,10 +4,10 @@ Solvers and learning-rate schedules compared
 =================================================
 
 :class:`~sklearn_gabor.GDSoftmaxClassifier` minimizes the same convex loss,
-mean cross-entropy plus :math:`\\frac{\\alpha}{2}\\lVert W\\rVert^2`, with four
+mean cross-entropy plus :math:`\\frac{\\alpha}{2}\\lVert W\\rVert^2`, with five
 solvers: full-batch gradient descent (``'gd'``, one update per epoch), the
 same preconditioned by a bound on the Hessian (``'pgd'``, one update per
-epoch), mini-batch SGD with momentum (``'sgd'``) and Adam (``'adam'``), and
+epoch), that with Nesterov's extrapolation (``'apgd'``), mini-batch SGD with momentum (``'sgd'``) and Adam (``'adam'``), and
 three schedules for the step size: ``'constant'``, ``'invscaling'``
 (:math:`\\eta_t = \\eta / (t+1)^{p}`) and ``'adaptive'`` (divide by 5 on a
 setback). Their ``loss_curve_`` tells how fast each gets down. Data: Gabor
@@ -36,17 +36,19 @@ F = features.fit_transform(X / 16.0, y)
 # %%
 # Solvers
 # -------
-# An epoch is one pass over the data: one step for 'gd' and 'pgd',
+# An epoch is one pass over the data: one step for 'gd', 'pgd' and 'apgd',
 # ``n / batch_size`` smaller, noisier steps for the mini-batch solvers, which
 # is why they are ahead after the first epoch. 'pgd' makes one step per
 # epoch too, but
 # rescaled direction by direction by a fixed bound on the curvature (its
-# η=1 is the step that never increases the loss); it ends lowest of the four
-# here, although each of its epochs costs more than one of 'gd' (see the
-# user guide for where it pays).
+# η=1 is the step that never increases the loss), although each of its
+# epochs costs more than one of 'gd' (see the user guide for where it pays).
+# 'apgd' takes the same step from a point extrapolated along the last move,
+# restarting whenever that overshoots, and ends lowest of the five here.
 solvers = {
     "gd, η=1": GDSoftmaxClassifier(solver="gd", learning_rate=1.0),
     "pgd, η=1": GDSoftmaxClassifier(solver="pgd", learning_rate=1.0),
+    "apgd, η=1": GDSoftmaxClassifier(solver="apgd", learning_rate=1.0),
     "sgd, η=0.01, momentum 0.9": GDSoftmaxClassifier(solver="sgd", learning_rate=0.01),
     "adam, η=0.001": GDSoftmaxClassifier(solver="adam", learning_rate=0.001),
 }

@@ -184,6 +184,7 @@ class _CallState:
     """
 
     precond: object | None = None  # solver='pgd': M, built from this call's data
+    accel: object | None = None  # solver='apgd': the momentum state of this call
     previous: tuple | None = None  # 'gd'/'pgd' adaptive: (loss, W, b, gW, gb) before the last step
     best_loss: float = np.inf
     no_improvement: int = 0
@@ -218,7 +219,7 @@ def max_iter_message(est, X, max_iter, loss_curve, grad_norm_curve):
             "counts as converged)"
         )
         if est.solver == "gd":
-            change += ", or try solver='pgd' (preconditioned) or a larger learning_rate"
+            change += ", or try solver='apgd' or 'pgd' (preconditioned) or a larger learning_rate"
     else:  # 'sgd', 'adam': tol is the loss improvement over n_iter_no_change epochs
         where = (
             f"the loss still improved by more than tol={tol:g} within the last "
@@ -264,7 +265,7 @@ def _check_pgd_size(n, d, alpha):
     """Refuse the n x n form without a penalty (see PGD_MAX_FEATURES)."""
     if d > PGD_MAX_FEATURES and n <= PGD_MAX_FEATURES and alpha <= 0:
         raise ValueError(
-            f"solver='pgd' with n_features={d} > {PGD_MAX_FEATURES} works in the "
+            f"solver='pgd' or 'apgd' with n_features={d} > {PGD_MAX_FEATURES} works in the "
             "n_samples x n_samples form, which needs alpha > 0 (with alpha=0 and more "
             "features than samples the loss has no minimum); got alpha=0."
         )

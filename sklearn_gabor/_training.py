@@ -8,6 +8,7 @@ between calls, with what only this call tracks in a
 training rows: validation split, weight checks, float64 normalization.
 """
 
+import math
 import time
 
 import numpy as np
@@ -158,6 +159,70 @@ def _check_training_weights(sw, y_idx, n_classes, incremental):
         )
 
 
+class _Acceleration:
+    """Nesterov's extrapolation of 'apgd', with adaptive restart.
+
+    From the point ``y_k`` where the gradient was taken, the preconditioned
+    step gives ``x_{k+1} = y_k - eta M^{-1} grad L(y_k)``, and the next
+    gradient is taken at
+
+    ``y_{k+1} = x_{k+1} + (t_k - 1) / t_{k+1} (x_{k+1} - x_k)``,
+    ``t_{k+1} = (1 + sqrt(1 + 4 t_k^2)) / 2``, ``t_0 = 1``
+
+    (Nesterov 1983; Beck & Teboulle 2009). The momentum restarts (``t = 1``,
+    no extrapolation) when the step points uphill of the last one,
+    ``grad L(y_k) . (x_{k+1} - x_k) > 0`` (O'Donoghue & Candès 2015), and when
+    an extrapolated point has a higher loss than the point before it: then
+    training goes back to ``x_{k+1}``. Kept for one ``fit`` or
+    ``partial_fit`` call only.
+    """
+
+    def __init__(self, W, b):
+        self.x = (W.copy(), b.copy())  # x_k, the last plain step
+        self.t = 1.0
+        self.extrapolated = False  # whether the current point is y_k != x_k
+        self.last_loss = np.inf
+        self.restarts = 0
+
+    def overshot(self, loss, dtype):
+        """Whether the loss at an extrapolated point rose (or overflowed)."""
+        last = self.last_loss
+        return self.extrapolated and (
+            not np.isfinite(loss) or loss > last + 16 * np.finfo(dtype).eps * max(1.0, abs(last))
+        )
+
+    def restart(self, W, b):
+        """Go back to the last plain step ``x_k`` and drop the momentum."""
+        W[...], b[...] = self.x
+        self.rebase(W, b)
+        self.restarts += 1
+
+    def rebase(self, W, b):
+        """Start the momentum afresh from ``(W, b)`` (after an undone step)."""
+        self.x = (W.copy(), b.copy())
+        self.t, self.extrapolated = 1.0, False
+
+    def step(self, W, b, grads, directions, eta, loss):
+        """Move ``(W, b)`` from ``y_k`` to ``y_{k+1}`` in place."""
+        (gW, gb), (dW, db), (xW, xb) = grads, directions, self.x
+        W -= eta * dW  # now x_{k+1}
+        b -= eta * db
+        xW -= W  # x_k - x_{k+1}
+        xb -= b
+        # the step goes uphill of the last one: restart
+        uphill = np.vdot(gW, xW) + np.vdot(gb, xb) < 0
+        t = 1.0 if uphill else (1 + math.sqrt(1 + 4 * self.t**2)) / 2
+        beta = 0.0 if uphill else (self.t - 1) / t
+        self.restarts += bool(uphill)
+        xW *= -beta  # beta (x_{k+1} - x_k)
+        xb *= -beta
+        xW += W
+        xb += b
+        W[...], xW[...] = xW, W.copy()  # y_{k+1}; x <- x_{k+1}
+        b[...], xb[...] = xb, b.copy()
+        self.t, self.last_loss, self.extrapolated = t, loss, beta > 0
+
+
 class _Run:
     """One call to fit/partial_fit: the epoch loop, on working copies of W, b."""
 
@@ -169,7 +234,8 @@ class _Run:
         # solver='pgd': the fixed preconditioner M, built once per call
         self.call = _CallState(
             precond=_BoundPreconditioner(self.X, self.sw, est.alpha, est.fit_intercept)
-            if est.solver == "pgd" else None
+            if est.solver in ("pgd", "apgd") else None,
+            accel=_Acceleration(W, b) if est.solver == "apgd" else None,
         )
 
     def _loss_grad(self, X, y_idx, sw):
@@ -216,7 +282,7 @@ class _Run:
         t0 = time.perf_counter()
         # overflow is detected (non-finite loss or parameters) and reported
         with np.errstate(over="ignore", invalid="ignore"):
-            if est.solver in ("gd", "pgd"):
+            if est.solver in ("gd", "pgd", "apgd"):
                 loss, grad_norm, stop = self._gd_epoch(incremental)
             else:
                 (loss, stop), grad_norm = self._stochastic_epoch(), None
@@ -240,6 +306,12 @@ class _Run:
         est, call = self.est, self.call
         schedule, optimizer = self.state.schedule, self.state.optimizer
         loss, gW, gb = self._loss_grad(self.X, self.y_idx, self.sw)
+        acc = call.accel
+        if acc is not None and acc.overshot(loss, self.W.dtype):
+            # 'apgd': the extrapolation raised the loss; restart from the last
+            # plain step x_k, whose loss is evaluated next epoch
+            acc.restart(self.W, self.b)
+            return loss, _norm(gW, gb), False
         prev = call.previous  # from this call only: same data, comparable loss
         setback = not np.isfinite(loss) or (
             prev is not None
@@ -253,6 +325,8 @@ class _Run:
             loss, W, b, gW, gb = prev
             self.W[...] = W
             self.b[...] = b
+            if acc is not None:
+                acc.rebase(self.W, self.b)
             if not schedule.shrink():
                 grad_norm = _norm(gW, gb)
                 if grad_norm >= est.tol:
@@ -268,9 +342,15 @@ class _Run:
             return loss, grad_norm, True
         if schedule.can_shrink and not incremental:
             call.previous = (loss, self.W.copy(), self.b.copy(), gW, gb)
-        if call.precond is not None:  # 'pgd': the direction M^{-1} grad L
-            gW, gb = call.precond.solve(gW, gb)
-        optimizer.step([self.W, self.b], [gW, gb], schedule.learning_rate)
+        if call.precond is None:
+            optimizer.step([self.W, self.b], [gW, gb], schedule.learning_rate)
+            return loss, grad_norm, False
+        # 'pgd' and 'apgd': the direction M^{-1} grad L
+        dW, db = call.precond.solve(gW, gb)
+        if acc is None:
+            optimizer.step([self.W, self.b], [dW, db], schedule.learning_rate)
+        else:
+            acc.step(self.W, self.b, (gW, gb), (dW, db), schedule.learning_rate, loss)
         return loss, grad_norm, False
 
     def _stochastic_epoch(self):

@@ -157,7 +157,7 @@ def _split_rows(y, random_state, stratify):
     )
 
 
-@pytest.mark.parametrize("solver", ["gd", "pgd", "sgd", "adam"])
+@pytest.mark.parametrize("solver", ["gd", "pgd", "apgd", "sgd", "adam"])
 def test_all_weight_on_validation_rows_is_a_clear_error(solver):
     """Used to raise a DivergenceError blaming X ('gd', 'pgd') or return loss_curve_ = [inf, ...]."""
     X, y = make_classification(n_samples=200, n_features=6, n_informative=4, n_redundant=0,

@@ -4,7 +4,11 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_gabor.utils.discovery import all_estimators
 
+from sklearn_gabor import GDSoftmaxClassifier
+
 ESTIMATORS = [cls() for _, cls in all_estimators()]
+# the preconditioned solvers take other code paths (the fixed factor, the momentum)
+SOLVER_VARIANTS = [GDSoftmaxClassifier(solver="pgd"), GDSoftmaxClassifier(solver="apgd")]
 
 
 def test_estimators_found():
@@ -13,6 +17,6 @@ def test_estimators_found():
     assert {"GaborTransformer", "GDSoftmaxClassifier", "GaborPatchEncoder"} <= names
 
 
-@parametrize_with_checks(ESTIMATORS)
+@parametrize_with_checks(ESTIMATORS + SOLVER_VARIANTS)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

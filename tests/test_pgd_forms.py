@@ -174,7 +174,7 @@ def test_pgd_uses_the_lowrank_form_when_both_sides_are_large():
 
 def test_pgd_many_features_needs_a_penalty():
     X = sp.random(4, PGD_MAX_FEATURES + 1, density=0.01, format="csr", random_state=0)
-    with pytest.raises(ValueError, match=r"solver='pgd' with n_features=10001 > 10000.*needs alpha > 0"):
+    with pytest.raises(ValueError, match=r"solver='pgd' or 'apgd' with n_features=10001 > 10000.*needs alpha > 0"):
         GDSoftmaxClassifier(solver="pgd", alpha=0.0).fit(X, [0, 1, 0, 1])
 
 

@@ -48,7 +48,7 @@ def _fit(X, y, **params):
 
 
 @SETTINGS
-@given(data=classification(), solver=st.sampled_from(["gd", "pgd", "sgd", "adam"]))
+@given(data=classification(), solver=st.sampled_from(["gd", "pgd", "apgd", "sgd", "adam"]))
 def test_classifier_properties(data, solver):
     X, y, seed = data
     X_in, y_in = X.copy(), y.copy()

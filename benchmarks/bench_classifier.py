@@ -19,14 +19,16 @@ different objective: only its accuracy is comparable.
 
 It also prints, for the default ``GDSoftmaxClassifier`` next to the default
 ``LogisticRegression`` with the equivalent ``C``: fit time, iterations and
-test accuracy, on the Quickstart's Gabor features of the digits and on the
-pixels; and (``--large-d N D``) 'pgd' with more features than samples.
+test accuracy, on the Quickstart's Gabor features of the digits, on the
+pixels and (``--recipe N``) on the features of ``make_cifar10_pipeline``; and
+(``--large-d N D``) 'pgd' with more features than samples.
 
 Usage::
 
     python benchmarks/bench_classifier.py [--n-samples 10000] [--budget 60]
     python benchmarks/bench_classifier.py --defaults-only --classes 2
     python benchmarks/bench_classifier.py --skip-pixels --large-d 5000 25000
+    python benchmarks/bench_classifier.py --defaults-only --recipe 10000
 """
 
 import argparse
@@ -157,32 +159,56 @@ class _Rows(dict):
             print(f"{name:48s} {ts:>16s} {k:>12d} {acc:9.4f}{miss}", flush=True)
 
 
-def defaults_vs_lr(label, Xtr, ytr, Xte, yte, alpha):
-    """Default GDSoftmaxClassifier against default LogisticRegression, equivalent C, one run."""
+def defaults_vs_lr(label, Xtr, ytr, Xte, yte, alpha, extra=None):
+    """Default GDSoftmaxClassifier against default LogisticRegression, equivalent C, one run.
+
+    Next to them: 'gd' and 'pgd' with their other parameters at the defaults,
+    and ``extra`` (name -> estimator), if given.
+    """
     n_classes = len(np.unique(ytr))
     C = (2.0 if n_classes == 2 else 1.0) / (alpha * len(ytr))
     models = {
-        f"GDSoftmaxClassifier(alpha={alpha:.3g}) defaults": GDSoftmaxClassifier(alpha=alpha),
+        f"GDSoftmaxClassifier(alpha={alpha:.3g}) defaults ('apgd')": GDSoftmaxClassifier(alpha=alpha),
         f"LogisticRegression(C={C:.3g}) defaults": LogisticRegression(C=C),
-        "GDSoftmaxClassifier(solver='pgd', learning_rate=1.0)": GDSoftmaxClassifier(
-            alpha=alpha, solver="pgd", learning_rate=1.0),
-        "GDSoftmaxClassifier(solver='apgd', learning_rate=1.0)": GDSoftmaxClassifier(
-            alpha=alpha, solver="apgd", learning_rate=1.0),
+        "GDSoftmaxClassifier(solver='gd')": GDSoftmaxClassifier(alpha=alpha, solver="gd"),
+        "GDSoftmaxClassifier(solver='pgd')": GDSoftmaxClassifier(alpha=alpha, solver="pgd"),
+        **(extra or {}),
     }
     print(f"\n--- defaults on {label}: train {Xtr.shape[0]} x {Xtr.shape[1]} {Xtr.dtype}")
-    times = []
+    times = {}
     for name, model in models.items():
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
             t0 = time.perf_counter()
             model.fit(Xtr, ytr)
-            times.append(time.perf_counter() - t0)
+            times[name] = time.perf_counter() - t0
         warned = " (ConvergenceWarning)" if caught else ""
-        print(f"{name:54s} fit {times[-1]:7.2f} s, {int(np.max(model.n_iter_)):4d} iterations, "
+        print(f"{name:58s} fit {times[name]:7.2f} s, {int(np.max(model.n_iter_)):4d} iterations, "
               f"test acc {model.score(Xte, yte):.4f}{warned}", flush=True)
-    print(f"default GDSoftmaxClassifier / default LogisticRegression time = {times[0] / times[1]:.2f}x")
-    print(f"'pgd' (learning_rate=1.0) / default LogisticRegression time = {times[2] / times[1]:.2f}x")
-    print(f"'apgd' (learning_rate=1.0) / default LogisticRegression time = {times[3] / times[1]:.2f}x")
+    names = list(models)
+    for name in names[:1] + names[2:]:
+        print(f"{name} / default LogisticRegression time = {times[name] / times[names[1]]:.2f}x")
+
+
+def recipe_features(n_samples, task, encoder):
+    """``make_cifar10_pipeline``'s standardized features: part of batches 1-4, and batch 5."""
+    from sklearn_gabor import make_cifar10_pipeline
+    from sklearn_gabor.datasets import fetch_cifar10
+
+    data = fetch_cifar10(data_home=os.environ["SKLEARN_GABOR_DATA"])
+    X, y = data.data, data.target
+    is_train = data.batch != "data_batch_5"
+    if task == "cats-vs-dogs":
+        keep = np.isin(y, [3, 5])
+        X, y, is_train = X[keep], (y[keep] == 5).astype(int), is_train[keep]
+    pipe = make_cifar10_pipeline(task, encoder=encoder)
+    features = pipe[:-1]
+    t0 = time.perf_counter()
+    Ftr = features.fit_transform(X[is_train][:n_samples])
+    Fte = features.transform(X[~is_train])
+    print(f"\nrecipe features ({task}, encoder={encoder}): {time.perf_counter() - t0:.1f} s for "
+          f"{Ftr.shape[0] + Fte.shape[0]} images", flush=True)
+    return Ftr, y[is_train][:n_samples], Fte, y[~is_train], pipe[-1]
 
 
 def quickstart_features():
@@ -363,7 +389,19 @@ def main():
     parser.add_argument("--skip-pixels", action="store_true", help="only the large-d case")
     parser.add_argument("--defaults-only", action="store_true",
                         help="only the default-vs-default comparisons")
+    parser.add_argument("--recipe", type=int, default=0, metavar="N",
+                        help="also compare the defaults on make_cifar10_pipeline's features of "
+                             "N training images (needs SKLEARN_GABOR_DATA)")
+    parser.add_argument("--recipe-task", choices=["cifar10", "cats-vs-dogs"], default="cifar10")
+    parser.add_argument("--recipe-no-encoder", action="store_true",
+                        help="the two Gabor banks only (5,376 features)")
     args = parser.parse_args()
+    if args.recipe:
+        Ftr, ftr, Fte, fte, clf = recipe_features(args.recipe, args.recipe_task,
+                                                  not args.recipe_no_encoder)
+        defaults_vs_lr("the recipe's features of CIFAR-10", Ftr, ftr, Fte, fte, clf.alpha,
+                       extra={"the recipe's GDSoftmaxClassifier": clf})
+        del Ftr, Fte
     Ftr, ftr, Fte, fte = quickstart_features()
     defaults_vs_lr("the Quickstart's Gabor features of the digits", Ftr, ftr, Fte, fte,
                    GDSoftmaxClassifier().alpha)

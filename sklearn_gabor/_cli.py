@@ -296,7 +296,7 @@ def _make_pipeline(cfg, memory):
         [
             ("gabor", GaborTransformer(image_shape=cfg["image_shape"], **cfg["gabor"])),
             ("scale", StandardScaler()),
-            ("classifier", GDSoftmaxClassifier(max_iter=cfg["max_iter"])),
+            ("classifier", GDSoftmaxClassifier(solver="gd", max_iter=cfg["max_iter"])),
         ],
         memory=memory,
     )
@@ -414,7 +414,7 @@ def _templates_figure(data, cfg, out, progress):
     # stay in pixel space and read as images
     mean, scale = X.mean(axis=0), X.std()
     clf = GDSoftmaxClassifier(
-        alpha=cfg["template_alpha"], max_iter=cfg["max_iter"], random_state=0
+        solver="gd", alpha=cfg["template_alpha"], max_iter=cfg["max_iter"], random_state=0
     )
     clf.fit((X - mean) / scale, y)
     X_eval, y_eval = _eval_set(data)

@@ -288,8 +288,19 @@ def _use_dual(n, d, alpha):
     return n * d * d + d**3 / 3 > 2 * (n * n * d + n**3 / 3)
 
 
+def _check_bound_finite(A):
+    """Refuse a curvature bound that overflowed (values of X too large to square)."""
+    if not np.all(np.isfinite(A)):
+        raise ValueError(
+            "solver='pgd' or 'apgd': the curvature bound M = 1/2 X~^T D X~ + alpha I "
+            "overflowed to inf or NaN: the values of X are too large for floating point "
+            "to square. Standardize X (e.g. StandardScaler)."
+        )
+
+
 def _robust_cholesky(M):
     """``cho_factor(M)``, adding a tiny ridge if rounding leaves M singular."""
+    _check_bound_finite(M)
     size = M.shape[0]
     jitter = 0.0
     scale = max(float(np.trace(M)) / size, np.finfo(np.float64).tiny)
@@ -457,6 +468,7 @@ class _BoundPreconditioner:
         rng = np.random.RandomState(0)  # fixed: 'pgd' stays deterministic
         omega, _ = np.linalg.qr(rng.standard_normal((d, k)))
         Y = self._covariance_dot(omega, sw, dtype)
+        _check_bound_finite(Y)
         for _ in range(PGD_POWER_ITER):  # sharpen the subspace: Omega <- orth(C Omega)
             omega, _ = np.linalg.qr(Y)
             Y = self._covariance_dot(omega, sw, dtype)

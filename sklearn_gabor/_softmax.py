@@ -95,14 +95,22 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
         \qquad H(t, p) = -\sum_k t_k \log p_k,
 
     with gradient descent :math:`\theta \leftarrow \theta - \eta \nabla L(\theta)`
-    where :math:`\eta` is ``learning_rate``. The gradient is
+    where :math:`\eta` is ``learning_rate`` (``solver='gd'``). The gradient is
     :math:`\nabla_W L = \frac{1}{S} (P - Y)^\top X + \alpha W` and
     :math:`\nabla_b L = \frac{1}{S} \sum_s (p_s - \mathrm{onehot}(y_s))`.
+    The default solver, 'apgd', takes the same gradient but rescales the step
+    by a fixed bound :math:`M` on the Hessian,
+    :math:`\theta \leftarrow \theta - \eta M^{-1} \nabla L(\theta)`, from a
+    point extrapolated along the last move (Nesterov's method): on correlated
+    features such as image pixels it reaches the optimum in tens of epochs
+    where plain gradient descent needs thousands.
 
     Parameters
     ----------
-    learning_rate : float, default=0.5
-        The step size :math:`\eta > 0` of the update. Too large a value makes
+    learning_rate : float or 'auto', default='auto'
+        The step size :math:`\eta > 0` of the update. 'auto' is 1.0 for the
+        preconditioned solvers 'pgd' and 'apgd' (the step that minimizes the
+        quadratic upper bound of the loss) and 0.5 for the others. Too large a value makes
         the loss blow up; with ``learning_rate_schedule='constant'`` or
         ``'invscaling'`` that raises :class:`~sklearn_gabor.exceptions.DivergenceError`
         (a ``ValueError``), and ``'adaptive'`` instead undoes the step and
@@ -122,7 +130,7 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
           chunk's loss with another chunk's, so in streaming the rate shrinks
           only on overflow.
 
-    solver : {'gd', 'pgd', 'apgd', 'sgd', 'adam'}, default='gd'
+    solver : {'gd', 'pgd', 'apgd', 'sgd', 'adam'}, default='apgd'
         - 'gd': full-batch gradient descent, exactly the update above; one
           update per epoch.
         - 'pgd': full-batch *preconditioned* gradient descent,
@@ -151,8 +159,8 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
           it costs two passes over ``X``, :math:`O(S d k)`, and each epoch
           adds :math:`O(T d k)` (:math:`k = 512`); the bound is then
           approximate, and with the default 'adaptive' schedule a step
-          that raises the loss is undone and divides the rate by 5. Use
-          ``learning_rate=1.0``.
+          that raises the loss is undone and divides the rate by 5.
+          ``learning_rate='auto'`` is 1.0.
         - 'apgd': 'pgd' with Nesterov's extrapolation (FISTA, Beck &
           Teboulle 2009), one update per epoch. The gradient is taken at
           :math:`y_k`, the plain step gives
@@ -169,8 +177,8 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
           same preconditioner, fewer epochs when the loss is poorly
           conditioned even after preconditioning (many correlated features,
           small ``alpha``). The momentum lives within one call: each
-          ``partial_fit`` call makes one plain 'pgd' step. Use
-          ``learning_rate=1.0``.
+          ``partial_fit`` call makes one plain 'pgd' step. The default;
+          ``learning_rate='auto'`` is 1.0.
         - 'sgd': mini-batch stochastic gradient descent with ``momentum``
           (Nesterov's if ``nesterovs_momentum``).
         - 'adam': mini-batch Adam.
@@ -354,7 +362,7 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
     """
 
     _parameter_constraints: ClassVar[dict] = {
-        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "learning_rate_schedule": [StrOptions({"constant", "invscaling", "adaptive"})],
         "solver": [StrOptions({"gd", "pgd", "apgd", "sgd", "adam"})],
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
@@ -380,10 +388,10 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
 
     def __init__(
         self,
-        learning_rate=0.5,
+        learning_rate="auto",
         *,
         learning_rate_schedule="adaptive",
-        solver="gd",
+        solver="apgd",
         alpha=1e-4,
         fit_intercept=True,
         batch_size="auto",
@@ -472,6 +480,11 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
         neither undoes a step ('gd'/'pgd' with 'adaptive') nor counts
         ``n_iter_no_change`` epochs without improvement ('sgd'/'adam', which
         then stop or shrink the rate where ``partial_fit`` goes on).
+
+        With 'pgd' and 'apgd' each call builds the preconditioner from its own
+        rows and takes the full step on them, so on small chunks the weights
+        follow each chunk; 'gd' or 'sgd' suit long streams better (see the
+        user guide).
 
         Parameters
         ----------
@@ -578,12 +591,12 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
         # commit: only finite parameters ever reach the estimator
         if not (np.all(np.isfinite(run.W)) and np.all(np.isfinite(run.b))):
             raise DivergenceError(
-                f"the parameters became non-finite; reduce learning_rate (={self.learning_rate})."
+                f"the parameters became non-finite; reduce learning_rate (={self._learning_rate()})."
             )
         if _scores_overflow(run.W, run.b if self.fit_intercept else None, X):
             raise DivergenceError(
                 "the fitted parameters give non-finite class scores W x + b on the "
-                f"training data; reduce learning_rate (={self.learning_rate}) or "
+                f"training data; reduce learning_rate (={self._learning_rate()}) or "
                 "standardize X."
             )
         self.classes_ = classes
@@ -638,7 +651,13 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
         )
 
     def _new_schedule(self):
-        return _Schedule(self.learning_rate_schedule, self.learning_rate, self.power_t)
+        return _Schedule(self.learning_rate_schedule, self._learning_rate(), self.power_t)
+
+    def _learning_rate(self):
+        """The step size ``learning_rate`` stands for ('auto' resolved for the solver)."""
+        if self.learning_rate != "auto":
+            return self.learning_rate
+        return 1.0 if self.solver in ("pgd", "apgd") else 0.5
 
     def _new_optimizer(self, W, b):
         return make_optimizer(
@@ -664,7 +683,7 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
             state.dtype, state.solver_params = W.dtype, self._solver_params()
         schedule = state.schedule
         if (schedule.kind, schedule.learning_rate_init, schedule.power_t) != (
-            self.learning_rate_schedule, self.learning_rate, self.power_t,
+            self.learning_rate_schedule, self._learning_rate(), self.power_t,
         ):  # set_params between calls takes effect
             state.schedule = self._new_schedule()
         return state

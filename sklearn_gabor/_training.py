@@ -258,7 +258,7 @@ class _Run:
             )
         return DivergenceError(
             f"The {what} became {loss} at epoch {self.state.n_iter + 1} with learning_rate="
-            f"{est.learning_rate} (schedule={est.learning_rate_schedule!r}): "
+            f"{est._learning_rate()} (schedule={est.learning_rate_schedule!r}): "
             f"gradient descent diverged; {hint}"
         )
 

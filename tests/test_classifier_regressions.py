@@ -48,7 +48,7 @@ def _reference_loss_grad(W, b, X, y, alpha=ALPHA):
 
 # ------------------------------------------------------------- streaming
 @pytest.mark.parametrize(
-    "params", [{}, {"solver": "sgd", "learning_rate": 0.05}], ids=["defaults", "sgd"]
+    "params", [{"solver": "gd"}, {"solver": "sgd", "learning_rate": 0.05}], ids=["gd", "sgd"]
 )
 def test_streaming_partial_fit_keeps_learning(params):
     """150 chunks of 100 rows: held-out accuracy within 1 point of fit on the same rows.
@@ -81,7 +81,7 @@ def test_partial_fit_never_undoes_a_step_across_chunks():
     easy, hard = slice(0, 100), slice(100, 200)
     y_hard = y.copy()
     y_hard[100:] = np.random.default_rng(0).integers(0, 3, 100)  # noisy labels: higher loss
-    clf = GDSoftmaxClassifier(learning_rate=0.5)
+    clf = GDSoftmaxClassifier(solver="gd", learning_rate=0.5)
     for _ in range(5):
         clf.partial_fit(X[easy], y[easy], classes=[0, 1, 2])
     W, b = _full_weights(clf)
@@ -99,7 +99,7 @@ def test_warm_start_refit_starts_at_the_documented_rate():
     X, _, y, _ = _stream_data()
     X_new, y_new = make_classification(n_samples=500, n_features=20, n_informative=3,
                                        n_classes=3, random_state=1)  # fmt: skip
-    clf = GDSoftmaxClassifier(learning_rate=5.0, warm_start=True, max_iter=40)
+    clf = GDSoftmaxClassifier(solver="gd", learning_rate=5.0, warm_start=True, max_iter=40)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(X, y)  # 5.0 is too large here: the adaptive schedule divides it

@@ -7,8 +7,8 @@ from sklearn_gabor.utils.discovery import all_estimators
 from sklearn_gabor import GDSoftmaxClassifier
 
 ESTIMATORS = [cls() for _, cls in all_estimators()]
-# the preconditioned solvers take other code paths (the fixed factor, the momentum)
-SOLVER_VARIANTS = [GDSoftmaxClassifier(solver="pgd"), GDSoftmaxClassifier(solver="apgd")]
+# the default is 'apgd'; the plain update and 'pgd' (no momentum) take other code paths
+SOLVER_VARIANTS = [GDSoftmaxClassifier(solver="gd"), GDSoftmaxClassifier(solver="pgd")]
 
 
 def test_estimators_found():

@@ -423,8 +423,8 @@ def test_warm_start_continues():
     X, y = _data(3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        a = GDSoftmaxClassifier(max_iter=20, tol=0, warm_start=True).fit(X, y).fit(X, y)
-        b = GDSoftmaxClassifier(max_iter=40, tol=0).fit(X, y)
+        a = GDSoftmaxClassifier(solver="gd", max_iter=20, tol=0, warm_start=True).fit(X, y).fit(X, y)
+        b = GDSoftmaxClassifier(solver="gd", max_iter=40, tol=0).fit(X, y)
     assert_allclose(a.coef_, b.coef_, rtol=1e-10)
     assert a.n_iter_ == len(a.loss_curve_) == 20
     assert_allclose(a.loss_curve_, b.loss_curve_[20:], rtol=1e-10)
@@ -455,7 +455,7 @@ def test_convergence_warning_when_max_iter_reached():
 def test_divergence_raises_and_names_learning_rate():
     """A learning rate far too large stops with an error naming it and the epoch."""
     X, y = _data(3)
-    clf = GDSoftmaxClassifier(learning_rate=1e8, learning_rate_schedule="constant")
+    clf = GDSoftmaxClassifier(solver="gd", learning_rate=1e8, learning_rate_schedule="constant")
     with pytest.raises(DivergenceError, match=r"learning_rate=100000000.0.*|epoch \d+"):
         clf.fit(X * 1e3, y)
     with pytest.raises(ValueError, match=r"at epoch \d+ with learning_rate=1e\+08|learning_rate=100000000"):
@@ -466,7 +466,7 @@ def test_divergence_raises_and_names_learning_rate():
 def test_adaptive_schedule_recovers():
     """'adaptive' undoes overshooting steps and still converges to a finite model."""
     X, y = _data(3)
-    clf = GDSoftmaxClassifier(learning_rate=1e8, max_iter=300)
+    clf = GDSoftmaxClassifier(solver="gd", learning_rate=1e8, max_iter=300)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(X * 1e3, y)
@@ -516,7 +516,8 @@ def test_grid_search_plain_estimator_and_persistence(tmp_path):
     "params, match",
     [
         ({"learning_rate": -1.0}, r"'learning_rate' parameter of GDSoftmaxClassifier must be a float in the range \(0.0, inf\)"),
-        ({"learning_rate": 0.0}, r"'learning_rate' parameter .* range \(0.0, inf\)\. Got 0.0"),
+        ({"learning_rate": 0.0}, r"'learning_rate' parameter .* range \(0.0, inf\) or a str among \{'auto'\}\. Got 0.0"),
+        ({"learning_rate": "fast"}, r"'learning_rate' parameter .* or a str among \{'auto'\}\. Got 'fast'"),
         ({"solver": "lbfgs"}, r"'solver' parameter of GDSoftmaxClassifier must be a str among"),
         ({"learning_rate_schedule": "cosine"}, r"'learning_rate_schedule' parameter"),
         ({"alpha": -1}, r"'alpha' parameter"),
@@ -556,7 +557,7 @@ def test_bad_inputs_raise_clear_errors():
 def test_failed_partial_fit_leaves_model_untouched():
     """A partial_fit that fails (divergence or bad y) keeps the previous parameters."""
     X, y = _data(3)
-    clf = GDSoftmaxClassifier(learning_rate=0.1, learning_rate_schedule="constant")
+    clf = GDSoftmaxClassifier(solver="gd", learning_rate=0.1, learning_rate_schedule="constant")
     clf.partial_fit(X, y, classes=[0, 1, 2])
     coef, intercept, n_iter = clf.coef_.copy(), clf.intercept_.copy(), clf.n_iter_
     clf.set_params(learning_rate=1e300)
@@ -567,6 +568,33 @@ def test_failed_partial_fit_leaves_model_untouched():
     assert_array_equal(clf.intercept_, intercept)
     assert clf.n_iter_ == n_iter
     assert np.all(np.isfinite(clf.coef_))
+
+
+@pytest.mark.parametrize("solver, rate", [("apgd", 1.0), ("pgd", 1.0), ("gd", 0.5), ("sgd", 0.5)])
+def test_auto_learning_rate(solver, rate):
+    """learning_rate='auto' (the default) is the unit step for the preconditioned solvers, 0.5 otherwise."""
+    X, y = _data(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        auto = GDSoftmaxClassifier(solver=solver, max_iter=5, random_state=0).fit(X, y)
+        explicit = GDSoftmaxClassifier(solver=solver, learning_rate=rate, max_iter=5,
+                                       random_state=0).fit(X, y)
+        other = GDSoftmaxClassifier(solver=solver, learning_rate=rate / 2, max_iter=5,
+                                    random_state=0).fit(X, y)
+    assert auto.get_params()["learning_rate"] == "auto"
+    assert_array_equal(auto.coef_, explicit.coef_)
+    assert_array_equal(auto.loss_curve_, explicit.loss_curve_)
+    assert not np.allclose(auto.coef_, other.coef_)
+
+
+def test_default_solver_is_apgd():
+    """The default fit is 'apgd' with the unit step; solver='gd' stays the plain update."""
+    X, y = _data(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        default = GDSoftmaxClassifier(max_iter=5).fit(X, y)
+        apgd = GDSoftmaxClassifier(solver="apgd", learning_rate=1.0, max_iter=5).fit(X, y)
+    assert_array_equal(default.coef_, apgd.coef_)
 
 
 def test_clone_keeps_params():

@@ -66,6 +66,26 @@ def test_dual_and_primal_forms_give_the_same_direction(fit_intercept, monkeypatc
     assert_allclose(step @ M, rhs, atol=1e-8)
 
 
+@pytest.mark.parametrize("offset, fast", [(0.0, True), (50.0, False)])
+def test_dual_form_float32_products(offset, fast, monkeypatch):
+    """On dense float32 X the dual form's per-epoch products run in float32, unless the
+    mean dominates the spread (X H and xbar^T H would cancel): the direction stays that
+    of the float64 primal solve to float32 precision."""
+    X, _ = _wide_data(3, 60, 150)
+    X = (X + offset).astype(np.float32)
+    sw = np.full(60, 1.0 / 60)
+    dual = _BoundPreconditioner(X, sw, 0.01, True)
+    assert dual.form == "dual" and dual.fast_products is fast
+    _primal(monkeypatch)
+    primal = _BoundPreconditioner(X.astype(np.float64), sw, 0.01, True)
+    rng = np.random.RandomState(2)
+    G, g = rng.randn(3, 150), rng.randn(3)
+    u, b = dual.solve(G.astype(np.float32), g.astype(np.float32))
+    u_ref, b_ref = primal.solve(G, g)
+    assert_allclose(u, u_ref, rtol=1e-4, atol=1e-4 * np.abs(u_ref).max())
+    assert_allclose(b, b_ref, rtol=1e-4, atol=1e-4 * np.abs(b_ref).max())
+
+
 def test_dual_form_fits_like_the_primal_form(monkeypatch):
     """Same data, same epochs: the two forms give the same iterates (float64)."""
     X, y = _wide_data(3, 40, 120)

@@ -250,8 +250,10 @@ def blas_threads_for(n_samples, n_features, n_classes):
     return contextlib.nullcontext()
 
 
-#: solver='pgd' factorizes a matrix of side min(n_samples, n_features + 1);
-#: when both exceed this, it uses a low-rank (randomized Nystrom) form instead
+#: solver='pgd' factorizes a matrix of side min(n_samples, n_features + 1) up to
+#: this many features; beyond, the n x n form for up to 4 * PGD_RANK samples
+#: (its n^2 d Gram matrix costs less than the low-rank form's 4 n d k passes),
+#: and a low-rank (randomized Nystrom) form for more
 PGD_MAX_FEATURES = 10_000
 #: rank of the low-rank form's approximation of the data's covariance
 PGD_RANK = 512
@@ -263,7 +265,7 @@ _EXPLICIT_INVERSE_MAX = 2048
 
 def _check_pgd_size(n, d, alpha):
     """Refuse the n x n form without a penalty (see PGD_MAX_FEATURES)."""
-    if d > PGD_MAX_FEATURES and n <= PGD_MAX_FEATURES and alpha <= 0:
+    if d > PGD_MAX_FEATURES and n <= 4 * PGD_RANK and alpha <= 0:
         raise ValueError(
             f"solver='pgd' or 'apgd' with n_features={d} > {PGD_MAX_FEATURES} works in the "
             "n_samples x n_samples form, which needs alpha > 0 (with alpha=0 and more "
@@ -273,7 +275,7 @@ def _check_pgd_size(n, d, alpha):
 
 def _pgd_form(n, d, alpha):
     """'primal' ((d + 1)^2), 'dual' (n x n, Woodbury) or 'lowrank' (Nystrom)."""
-    if d > PGD_MAX_FEATURES and n > PGD_MAX_FEATURES:
+    if d > PGD_MAX_FEATURES and n > 4 * PGD_RANK:
         return "lowrank"
     return "dual" if _use_dual(n, d, alpha) else "primal"
 

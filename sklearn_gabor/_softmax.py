@@ -150,8 +150,9 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
           :math:`O(T d^2)` per epoch. With more features than samples (and
           ``alpha > 0``) the same step is computed from the ``S x S`` Gram
           matrix instead, :math:`O(S^2 d + S^3)` once and two more products
-          with ``X`` per epoch. When ``n_samples`` and ``n_features`` both
-          exceed 10000, neither factor fits in memory: the weighted, centred
+          with ``X`` per epoch. When ``n_features`` exceeds 10000 and
+          ``n_samples`` exceeds 2048, the primal factor does not fit in memory
+          and the Gram matrix costs more than the following: the weighted, centred
           covariance in :math:`M` is replaced by a rank-512 randomized
           Nyström approximation (one power iteration, a fixed seed, so
           ``fit`` stays deterministic): its 512 eigenpairs, close to the

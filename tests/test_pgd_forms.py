@@ -177,6 +177,16 @@ def test_pgd_lowrank_form_reaches_logistic_regression(monkeypatch):
     assert np.all(np.diff(clf.loss_curve_) <= 1e-12)
 
 
+@pytest.mark.parametrize("n, form", [(4 * _optim.PGD_RANK, "dual"), (4 * _optim.PGD_RANK + 1, "lowrank")])
+def test_many_features_form_depends_on_the_samples(n, form):
+    """Beyond 10,000 features: the n x n Gram matrix (n^2 d) up to 4 k samples, where it
+    costs less than the low-rank form's passes (4 n d k), the low-rank form beyond."""
+    d = PGD_MAX_FEATURES + 1
+    rng = np.random.RandomState(0)
+    X = sp.csr_matrix((rng.rand(n), (np.arange(n), rng.randint(d, size=n))), shape=(n, d))
+    assert _BoundPreconditioner(X, np.full(n, 1.0 / n), 1e-3, True).form == form
+
+
 def test_pgd_uses_the_lowrank_form_when_both_sides_are_large():
     """n_samples and n_features both above 10,000: no (d + 1)^2 or n^2 factor is built."""
     n = d = PGD_MAX_FEATURES + 1

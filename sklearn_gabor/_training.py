@@ -159,6 +159,11 @@ def _check_training_weights(sw, y_idx, n_classes, incremental):
         )
 
 
+def _rose(loss, last, dtype):
+    """Whether ``loss`` is above ``last`` by more than rounding (16 ulps)."""
+    return loss > last + 16 * np.finfo(dtype).eps * max(1.0, abs(last))
+
+
 class _Acceleration:
     """Nesterov's extrapolation of 'apgd', with adaptive restart.
 
@@ -182,20 +187,15 @@ class _Acceleration:
         self.t = 1.0
         self.extrapolated = False  # whether the current point is y_k != x_k
         self.last_loss = np.inf
-        self.restarts = 0
 
     def overshot(self, loss, dtype):
         """Whether the loss at an extrapolated point rose (or overflowed)."""
-        last = self.last_loss
-        return self.extrapolated and (
-            not np.isfinite(loss) or loss > last + 16 * np.finfo(dtype).eps * max(1.0, abs(last))
-        )
+        return self.extrapolated and (not np.isfinite(loss) or _rose(loss, self.last_loss, dtype))
 
     def restart(self, W, b):
         """Go back to the last plain step ``x_k`` and drop the momentum."""
         W[...], b[...] = self.x
-        self.rebase(W, b)
-        self.restarts += 1
+        self.t, self.extrapolated = 1.0, False
 
     def rebase(self, W, b):
         """Start the momentum afresh from ``(W, b)`` (after an undone step)."""
@@ -213,7 +213,6 @@ class _Acceleration:
         uphill = np.vdot(gW, xW) + np.vdot(gb, xb) < 0
         t = 1.0 if uphill else (1 + math.sqrt(1 + 4 * self.t**2)) / 2
         beta = 0.0 if uphill else (self.t - 1) / t
-        self.restarts += bool(uphill)
         xW *= -beta  # beta (x_{k+1} - x_k)
         xb *= -beta
         xW += W
@@ -314,9 +313,7 @@ class _Run:
             return loss, _norm(gW, gb), False
         prev = call.previous  # from this call only: same data, comparable loss
         setback = not np.isfinite(loss) or (
-            prev is not None
-            and schedule.can_shrink
-            and loss > prev[0] + 16 * np.finfo(self.W.dtype).eps * max(1.0, abs(prev[0]))
+            prev is not None and schedule.can_shrink and _rose(loss, prev[0], self.W.dtype)
         )
         if setback:
             if not schedule.can_shrink or prev is None:

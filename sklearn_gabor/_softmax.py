@@ -151,14 +151,14 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
           ``alpha > 0``) the same step is computed from the ``S x S`` Gram
           matrix instead, :math:`O(S^2 d + S^3)` once and two more products
           with ``X`` per epoch. When ``n_features`` exceeds 10000 and
-          ``n_samples`` exceeds 2048, the primal factor does not fit in memory
+          ``n_samples`` exceeds 1024, the primal factor does not fit in memory
           and the Gram matrix costs more than the following: the weighted, centred
-          covariance in :math:`M` is replaced by a rank-512 randomized
+          covariance in :math:`M` is replaced by a rank-256 randomized
           Nyström approximation (one power iteration, a fixed seed, so
-          ``fit`` stays deterministic): its 512 eigenpairs, close to the
+          ``fit`` stays deterministic): its 256 eigenpairs, close to the
           leading ones, and the smallest kept eigenvalue for the rest. Building
           it costs two passes over ``X``, :math:`O(S d k)`, and each epoch
-          adds :math:`O(T d k)` (:math:`k = 512`); the bound is then
+          adds :math:`O(T d k)` (:math:`k = 256`); the bound is then
           approximate, and with the default 'adaptive' schedule a step
           that raises the loss is undone and divides the rate by 5.
           ``learning_rate='auto'`` is 1.0.
@@ -198,9 +198,13 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
         Maximum number of epochs (passes over the training data).
 
     tol : float, default=1e-4
-        Stopping tolerance. For 'gd', 'pgd' and 'apgd', training stops when the gradient norm
-        :math:`\lVert \nabla L \rVert` falls below ``tol`` (the ground feels
-        flat). For 'sgd' and 'adam', it stops when the epoch loss (or the
+        Stopping tolerance. For 'gd', 'pgd' and 'apgd', training stops when the
+        largest entry of the gradient,
+        :math:`\lVert \nabla L \rVert_\infty = \max_i |\partial L / \partial \theta_i|`,
+        falls below ``tol`` (the ground feels flat): the rule of scikit-learn's
+        'lbfgs' (its ``gtol``), on the same mean loss, so that ``tol`` means
+        what it means in :class:`~sklearn.linear_model.LogisticRegression`.
+        For 'sgd' and 'adam', it stops when the epoch loss (or the
         validation accuracy with ``early_stopping``) has not improved by at
         least ``tol`` for ``n_iter_no_change`` consecutive epochs.
 
@@ -254,7 +258,7 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
         zero, so 'gd', 'pgd' and 'apgd' without early stopping are fully deterministic.
 
     verbose : int, default=0
-        If > 0, print one line per epoch: epoch, loss, gradient norm (for
+        If > 0, print one line per epoch: epoch, loss, largest gradient entry (for
         'gd', 'pgd' and 'apgd'), learning rate and elapsed time.
 
     Attributes
@@ -280,7 +284,8 @@ class GDSoftmaxClassifier(ClassifierMixin, SklearnGaborMixin, BaseEstimator):
         epoch (for 'apgd', at the point where the gradient is taken); for 'sgd'
         and 'adam' the weighted mean of the mini-batch losses.
     grad_norm_curve_ : list of float
-        Gradient norm per epoch (solvers 'gd', 'pgd' and 'apgd' only).
+        Largest absolute gradient entry per epoch, the norm that ``tol``
+        bounds (solvers 'gd', 'pgd' and 'apgd' only).
     validation_scores_ : list of float
         Validation accuracy per epoch (``early_stopping=True`` only).
     best_validation_score_ : float

@@ -21,18 +21,19 @@ from ._optim import _BoundPreconditioner, _CallState
 from .exceptions import DivergenceError
 
 
-def _norm(*arrays):
-    """Euclidean norm of the concatenated arrays, without spurious overflow.
+def _max_abs(*arrays):
+    """``max_i |a_i|`` over the concatenated arrays: the gradient's infinity norm.
 
-    ``sqrt(sum a**2)`` overflows (float32 from about 1e19) although the
-    norm itself is representable; then the arrays are rescaled by their
-    largest magnitude first. Non-finite entries still give a non-finite norm.
+    The stopping rule of 'gd', 'pgd' and 'apgd', as in scikit-learn's lbfgs
+    (``gtol``). Non-finite entries give a non-finite result.
     """
-    norm = np.sqrt(sum(np.vdot(a, a) for a in arrays))
-    if np.isfinite(norm) or not all(np.all(np.isfinite(a)) for a in arrays):
-        return float(norm)
-    scale = max(float(np.max(np.abs(a), initial=0.0)) for a in arrays)
-    return scale * float(np.sqrt(sum(float(np.vdot(a / scale, a / scale)) for a in arrays)))
+    top = 0.0
+    for a in arrays:
+        if a.size:
+            m = float(np.max(np.abs(a)))
+            if not m <= top:  # NaN propagates
+                top = m
+    return top
 
 
 def _scores_overflow(W, b, X):
@@ -293,7 +294,7 @@ class _Run:
         if self.X_val is not None:
             stop = self._validate() or stop
         if est.verbose:
-            gn = f", grad norm = {grad_norm:.3g}" if grad_norm is not None else ""
+            gn = f", max |grad| = {grad_norm:.3g}" if grad_norm is not None else ""
             print(
                 f"Epoch {state.n_iter}, loss = {loss:.6g}{gn}, learning rate = "
                 f"{state.schedule.learning_rate:.3g}, time = {time.perf_counter() - t0:.3f}s"
@@ -310,7 +311,7 @@ class _Run:
             # 'apgd': the extrapolation raised the loss; restart from the last
             # plain step x_k, whose loss is evaluated next epoch
             acc.restart(self.W, self.b)
-            return loss, _norm(gW, gb), False
+            return loss, _max_abs(gW, gb), False
         prev = call.previous  # from this call only: same data, comparable loss
         setback = not np.isfinite(loss) or (
             prev is not None and schedule.can_shrink and _rose(loss, prev[0], self.W.dtype)
@@ -325,16 +326,16 @@ class _Run:
             if acc is not None:
                 acc.rebase(self.W, self.b)
             if not schedule.shrink():
-                grad_norm = _norm(gW, gb)
+                grad_norm = _max_abs(gW, gb)
                 if grad_norm >= est.tol:
                     call.gave_up = (
-                        f"after repeated loss increases, with the gradient norm "
+                        f"after repeated loss increases, with the largest gradient entry "
                         f"{grad_norm:.3g} still above tol={est.tol:g}"
                     )
                 return loss, grad_norm, True
-        grad_norm = _norm(gW, gb)
+        grad_norm = _max_abs(gW, gb)
         if not np.isfinite(grad_norm):
-            raise self._diverged(grad_norm, what="gradient norm")
+            raise self._diverged(grad_norm, what="largest gradient entry")
         if grad_norm < est.tol and not incremental:
             return loss, grad_norm, True
         if schedule.can_shrink and not incremental:

@@ -107,9 +107,9 @@ def test_pgd_beyond_10000_features_reaches_logistic_regression(n_classes):
     alpha = 10.0
     C = (2.0 if n_classes == 2 else 1.0) / (alpha * len(y))
     ref = LogisticRegression(C=C, tol=1e-10, max_iter=10_000).fit(X, y)
-    clf = GDSoftmaxClassifier(solver="pgd", learning_rate=1.0, alpha=alpha, tol=1e-5, max_iter=1000)
+    clf = GDSoftmaxClassifier(solver="pgd", learning_rate=1.0, alpha=alpha, tol=1e-7, max_iter=1000)
     clf.fit(X, y)
-    assert clf.n_iter_ < 1000  # converged: gradient norm below 1e-5
+    assert clf.n_iter_ < 1000  # converged: largest gradient entry below 1e-7
     assert np.ptp(ref.predict_proba(X)) > 0.1  # not the trivial uniform model
     assert_allclose(clf.predict_proba(X), ref.predict_proba(X), atol=1e-4)
     assert_allclose(clf.coef_, ref.coef_, rtol=1e-3, atol=1e-4 * np.abs(ref.coef_).max())
@@ -228,7 +228,7 @@ def test_max_iter_warning_says_where_it_stopped_and_what_to_change():
     X, y = make_classification(200, 10, random_state=0)
     X = StandardScaler().fit_transform(X)
     clf = GDSoftmaxClassifier(max_iter=3, tol=1e-8)
-    with pytest.warns(ConvergenceWarning, match=r"gradient norm is \S+, above tol=1e-08") as rec:
+    with pytest.warns(ConvergenceWarning, match=r"largest gradient entry is \S+, above tol=1e-08") as rec:
         clf.fit(X, y)
     message = str(rec[0].message)
     assert f"{clf.grad_norm_curve_[-1]:.3g}" in message

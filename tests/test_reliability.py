@@ -425,6 +425,7 @@ def test_learning_rate_grid_converges_or_raises(standardized):
     first = RATES.index(next(lr for lr in RATES if outcomes[lr] == "diverged"))
     assert all(outcomes[lr] == "diverged" for lr in RATES[first:]), outcomes
 
+    optimum = GDSoftmaxClassifier(solver="apgd", tol=1e-10, max_iter=3000).fit(X, y)
     for lr in RATES:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
@@ -433,8 +434,8 @@ def test_learning_rate_grid_converges_or_raises(standardized):
         assert np.all(np.diff(clf.loss_curve_) <= 1e-9 * clf.loss_curve_[0])
         proba = clf.predict_proba(X)
         assert_allclose(proba.sum(axis=1), 1)
-        if lr >= 1e-1 and standardized:
-            assert clf.score(X, y) > 0.6 or caught
+        if lr >= 1e-1 and standardized:  # no warning: it stopped at the optimum
+            assert caught or clf.loss_ < optimum.loss_ + 1e-3
 
 
 def test_adaptive_give_up_warns():

@@ -108,6 +108,26 @@ def test_gradient_matches_finite_differences(n_classes, fit_intercept, sparse):
 
 
 # ----------------------------------------------------- the convex optimum
+@pytest.mark.parametrize("solver", ["gd", "pgd", "apgd"])
+def test_tol_bounds_the_largest_gradient_entry(solver):
+    """Training stops at the first epoch where max_i |dL/dtheta_i| < tol (lbfgs's gtol).
+
+    The gradient is recomputed here from ``scipy.special.softmax`` at the
+    returned weights; its Euclidean norm is still above tol, so a rule on
+    that norm would not have stopped.
+    """
+    X, y = _data(5, n_samples=300, n_features=40)
+    tol = 1e-3
+    clf = GDSoftmaxClassifier(solver=solver, alpha=ALPHA, tol=tol, max_iter=5000).fit(X, y)
+    assert clf.n_iter_ < 5000
+    P = softmax(X @ clf.coef_.T + clf.intercept_, axis=1)
+    G = (P - np.eye(5)[y]) / len(y)
+    grad = np.concatenate([(G.T @ X + ALPHA * clf.coef_).ravel(), G.sum(axis=0)])
+    assert np.abs(grad).max() < tol <= clf.grad_norm_curve_[-2]
+    assert_allclose(clf.grad_norm_curve_[-1], np.abs(grad).max(), rtol=1e-6)
+    assert np.linalg.norm(grad) > tol
+
+
 @pytest.mark.parametrize("n_classes", [2, 5])
 def test_gd_matches_logistic_regression(n_classes):
     """'gd' at tight tol reaches LogisticRegression's optimum (same predict_proba to 1e-4)."""
@@ -439,7 +459,7 @@ def test_verbose_prints_one_line_per_epoch(capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 5
     assert re.match(
-        r"Epoch 1, loss = [\d.e+-]+, grad norm = [\d.e+-]+, learning rate = [\d.e+-]+, "
+        r"Epoch 1, loss = [\d.e+-]+, max \|grad\| = [\d.e+-]+, learning rate = [\d.e+-]+, "
         r"time = [\d.]+s",
         lines[0],
     )

@@ -155,14 +155,14 @@ def main(argv=None):
 
     t0 = time.perf_counter()
     with warnings.catch_warnings():
-        # max_iter caps the epochs; the accuracy settles before the gradient norm does
+        # max_iter caps the epochs; the accuracy settles before the gradient does
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf = (pipe.named_steps["classify"] if args.recipe == "encoder"
                else recipe_classifier(n_classes)).fit(Ftr, ytr)
     t_fit = time.perf_counter() - t0
     acc = float(np.mean(clf.predict(Fte) == yte))
     print(f"GDSoftmaxClassifier: accuracy {acc:.4f}, fit {t_fit:.1f} s "
-          f"({clf.n_iter_} epochs, gradient norm {clf.grad_norm_curve_[-1]:.2g})", flush=True)
+          f"({clf.n_iter_} epochs, max |gradient| {clf.grad_norm_curve_[-1]:.2g})", flush=True)
 
     if args.compare_lr:
         from sklearn.linear_model import LogisticRegression

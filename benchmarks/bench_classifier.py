@@ -29,6 +29,7 @@ Usage::
     python benchmarks/bench_classifier.py --defaults-only --classes 2
     python benchmarks/bench_classifier.py --skip-pixels --large-d 5000 25000
     python benchmarks/bench_classifier.py --defaults-only --recipe 10000
+    python benchmarks/bench_classifier.py --recipe 40000 --recipe-only
 """
 
 import argparse
@@ -159,21 +160,22 @@ class _Rows(dict):
             print(f"{name:48s} {ts:>16s} {k:>12d} {acc:9.4f}{miss}", flush=True)
 
 
-def defaults_vs_lr(label, Xtr, ytr, Xte, yte, alpha, extra=None):
+def defaults_vs_lr(label, Xtr, ytr, Xte, yte, alpha, extra=None, other_solvers=True):
     """Default GDSoftmaxClassifier against default LogisticRegression, equivalent C, one run.
 
-    Next to them: 'gd' and 'pgd' with their other parameters at the defaults,
-    and ``extra`` (name -> estimator), if given.
+    Next to them (with ``other_solvers``): 'gd' and 'pgd' with their other
+    parameters at the defaults; then ``extra`` (name -> estimator), if given.
     """
     n_classes = len(np.unique(ytr))
     C = (2.0 if n_classes == 2 else 1.0) / (alpha * len(ytr))
     models = {
         f"GDSoftmaxClassifier(alpha={alpha:.3g}) defaults ('apgd')": GDSoftmaxClassifier(alpha=alpha),
         f"LogisticRegression(C={C:.3g}) defaults": LogisticRegression(C=C),
-        "GDSoftmaxClassifier(solver='gd')": GDSoftmaxClassifier(alpha=alpha, solver="gd"),
-        "GDSoftmaxClassifier(solver='pgd')": GDSoftmaxClassifier(alpha=alpha, solver="pgd"),
-        **(extra or {}),
     }
+    if other_solvers:
+        models["GDSoftmaxClassifier(solver='gd')"] = GDSoftmaxClassifier(alpha=alpha, solver="gd")
+        models["GDSoftmaxClassifier(solver='pgd')"] = GDSoftmaxClassifier(alpha=alpha, solver="pgd")
+    models.update(extra or {})
     print(f"\n--- defaults on {label}: train {Xtr.shape[0]} x {Xtr.shape[1]} {Xtr.dtype}")
     times = {}
     for name, model in models.items():
@@ -396,13 +398,19 @@ def main():
     parser.add_argument("--recipe-task", choices=["cifar10", "cats-vs-dogs"], default="cifar10")
     parser.add_argument("--recipe-no-encoder", action="store_true",
                         help="the two Gabor banks only (5,376 features)")
+    parser.add_argument("--recipe-only", action="store_true",
+                        help="with --recipe: only the default, LogisticRegression's default and "
+                             "the recipe's classifier on the recipe's features, then stop")
     args = parser.parse_args()
     if args.recipe:
         Ftr, ftr, Fte, fte, clf = recipe_features(args.recipe, args.recipe_task,
                                                   not args.recipe_no_encoder)
         defaults_vs_lr("the recipe's features of CIFAR-10", Ftr, ftr, Fte, fte, clf.alpha,
-                       extra={"the recipe's GDSoftmaxClassifier": clf})
+                       extra={"the recipe's GDSoftmaxClassifier": clf},
+                       other_solvers=not args.recipe_only)
         del Ftr, Fte
+        if args.recipe_only:
+            return
     Ftr, ftr, Fte, fte = quickstart_features()
     defaults_vs_lr("the Quickstart's Gabor features of the digits", Ftr, ftr, Fte, fte,
                    GDSoftmaxClassifier().alpha)

@@ -52,7 +52,9 @@ class GaborPatchEncoder(TransformerMixin, SklearnGaborMixin, BaseEstimator):
     4. soft-threshold encoding of both polarities, ``max(0, z - t)`` and
        ``max(0, -z - t)`` (``threshold`` is ``t``);
     5. sum pooling over a grid of cells of patch positions (``pool_grid``,
-       default the four quadrants) and an optional square root.
+       default the four quadrants) and an optional square root;
+    6. with ``flip_invariant=True``, the average ``(f(x) + f(x^\leftrightarrow)) / 2``
+       of the features of the image and of its left-right mirror image.
 
     The atoms are Gabor functions on the patch grid (see
     :func:`sklearn_gabor._kernels.gabor_atom`),
@@ -113,6 +115,18 @@ class GaborPatchEncoder(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         ``[a n // g, (a + 1) n // g)``. Clipped to the grid (``pool_grid_``).
     compression : {'none', 'sqrt'}, default='none'
         Square root of the pooled (non-negative) sums.
+    flip_invariant : bool, default=False
+        Average every feature with the one the left-right mirror image would
+        give, which gives a linear model what training on mirrored copies
+        would, without doubling the training set. No mirrored image is
+        encoded: the mirror of a patch projected on atom ``a`` is the patch
+        projected on the mirrored atom (``theta -> pi - theta``, for the odd
+        atom at ``theta = 0`` with the opposite sign, so the other polarity),
+        at the mirrored position; the whitening is fitted on the sampled
+        patches and their mirror images, so that it commutes with the mirror,
+        and the cells of the mirrored image are pooled from the same codes.
+        Needs a dictionary closed under the mirror (true of every Gabor
+        dictionary built here).
     batch_size : int, default=64
         Images encoded at once; the working set grows with it, not with
         ``n_samples``.
@@ -144,6 +158,11 @@ class GaborPatchEncoder(TransformerMixin, SklearnGaborMixin, BaseEstimator):
     atom_params_ : list of dict
         Per atom: ``sigma``, ``frequency`` (0 for a blob), ``theta``,
         ``phase``, ``color``.
+    mirror_atoms_ : ndarray of shape (n_atoms,) or None
+        With ``flip_invariant``: the atom that is the left-right mirror image
+        of each atom, up to the sign in ``mirror_signs_``; otherwise None.
+    mirror_signs_ : ndarray of shape (n_atoms,) or None
+        ``+1`` or ``-1``: ``mirror(D[a]) = mirror_signs_[a] D[mirror_atoms_[a]]``.
     n_features_in_ : int
         Number of features seen during :term:`fit`.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -189,6 +208,7 @@ class GaborPatchEncoder(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         "threshold": [Interval(Real, 0, None, closed="left")],
         "pool_grid": ["array-like"],
         "compression": [StrOptions({"none", "sqrt"})],
+        "flip_invariant": ["boolean"],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [
             Interval(Integral, 1, None, closed="left"),
@@ -216,6 +236,7 @@ class GaborPatchEncoder(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         threshold=0.25,
         pool_grid=(2, 2),
         compression="none",
+        flip_invariant=False,
         batch_size=64,
         n_jobs=None,
         random_state=None,
@@ -235,6 +256,7 @@ class GaborPatchEncoder(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         self.threshold = threshold
         self.pool_grid = pool_grid
         self.compression = compression
+        self.flip_invariant = flip_invariant
         self.batch_size = batch_size
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -294,6 +316,9 @@ class GaborPatchEncoder(TransformerMixin, SklearnGaborMixin, BaseEstimator):
             gabor_atom(patch, f, t, sigma_x=s, sigma_y=s * self.aspect_ratio, phase=p)
             for s, f, t, p in specs
         ])
+        # a carrier that vanishes on every pixel (an odd atom across a one-pixel
+        # patch) leaves rounding noise, which normalization would blow up: zero
+        atoms[np.abs(atoms).max(axis=(1, 2)) < 1e-9] = 0.0
         return atoms, specs
 
     # -------------------------------------------------------------------- fit
@@ -320,6 +345,9 @@ class GaborPatchEncoder(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         spatial, specs = self._spatial_atoms(patch)
         images = X.reshape((-1,) + shape)
         sample = _patches_at(images, patch, self._whitening_sample(len(X), positions))
+        mirror = _patch_mirror(patch, shape[2])
+        if self.flip_invariant:  # statistics that commute with the mirror
+            sample = np.concatenate([sample, sample[:, mirror]])
         sample = _normalize(sample.astype(np.float64), self.contrast_eps)
         mean = sample.mean(axis=0)
         sample -= mean
@@ -329,6 +357,7 @@ class GaborPatchEncoder(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         whitening = (eigvec / np.sqrt(eigval + self.whitening_eps)) @ eigvec.T
         dictionary = color_atoms(spatial, colors)
         filters = whitening @ dictionary.T
+        partners = _mirror_partners(dictionary, mirror) if self.flip_invariant else None
 
         self.image_shape_ = shape
         self.patch_shape_ = patch
@@ -342,8 +371,15 @@ class GaborPatchEncoder(TransformerMixin, SklearnGaborMixin, BaseEstimator):
             {"sigma": s, "frequency": f, "theta": t, "phase": p, "color": c}
             for s, f, t, p in specs for c in color_names
         ]
+        self.mirror_atoms_, self.mirror_signs_ = partners if partners else (None, None)
         self._bias = (mean @ filters).astype(np.float32)
-        self._cells = _cell_layout(positions, grid)
+        if self.flip_invariant:
+            # pool over the cells refined by their mirror images, then sum the
+            # pieces into the cells (f(x)) and into the mirrored cells (f of
+            # the mirror image, with the mirrored atoms)
+            self._cells, self._pieces = _mirror_cell_layout(positions, grid)
+        else:
+            self._cells, self._pieces = _cell_layout(positions, grid), None
         return self
 
     def _whitening_sample(self, n_images, positions):
@@ -417,11 +453,26 @@ class GaborPatchEncoder(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         neg = cnt * lo - neg
         np.maximum(pos, 0, out=pos)  # rounding in the sums
         np.maximum(neg, 0, out=neg)
-        res = out.reshape(B, n_atoms, 2, n_cells)
-        res[:, :, 0, :] = pos.reshape(B, n_cells, n_atoms).transpose(0, 2, 1)
-        res[:, :, 1, :] = neg.reshape(B, n_cells, n_atoms).transpose(0, 2, 1)
+        res = out.reshape(B, n_atoms, 2, -1)
+        if self._pieces is None:
+            res[:, :, 0, :] = pos.reshape(B, n_cells, n_atoms).transpose(0, 2, 1)
+            res[:, :, 1, :] = neg.reshape(B, n_cells, n_atoms).transpose(0, 2, 1)
+            if self.compression == "sqrt":
+                np.sqrt(out, out=out)
+            return
+        own, mirrored = self._pieces  # (cells, pieces) 0/1 sums
+        codes = np.stack([pos.reshape(B, n_cells, n_atoms),
+                          neg.reshape(B, n_cells, n_atoms)], axis=1)  # (B, 2, pieces, atoms)
+        f = np.einsum("cq,bpqa->bapc", own, codes)  # (B, atoms, 2, cells)
+        g = np.einsum("cq,bpqa->bapc", mirrored, codes)
         if self.compression == "sqrt":
-            np.sqrt(out, out=out)
+            np.sqrt(f, out=f)
+            np.sqrt(g, out=g)
+        # f(mirror image)[a, pol] = g[mirror atom, pol (or the other if the sign is -1)]
+        partner, flipped = self.mirror_atoms_, self.mirror_signs_ < 0
+        g = g[:, partner]
+        g[:, flipped] = g[:, flipped, ::-1]
+        res[...] = 0.5 * (f + g)
 
     # ------------------------------------------------------------ names, tags
     def get_feature_names_out(self, input_features=None):
@@ -501,6 +552,65 @@ def _cell_layout(positions, grid):
             order.append(cell)
             counts.append(cell.size)
     return np.concatenate(order), np.asarray(counts)
+
+
+def _mirror_cell_layout(positions, grid):
+    """Cell layout of the pieces the cells and their mirror images cut the columns into.
+
+    Returns ``((order, counts), (own, mirrored))``: positions in piece-major
+    order with the piece sizes, and ``(n_cells, n_pieces)`` 0/1 float32
+    matrices summing the pieces into each cell and into its mirror image
+    (columns ``j -> Wp - 1 - j``).
+    """
+    Hp, Wp = positions
+    gh, gw = grid
+    cb = cell_bounds(Wp, gw)
+    cuts = np.union1d(cb, Wp - cb)  # column boundaries of the pieces
+    n_cols = len(cuts) - 1
+    rb = cell_bounds(Hp, gh)
+    idx = np.arange(Hp * Wp).reshape(Hp, Wp)
+    order, counts = [], []
+    for a in range(gh):
+        for q in range(n_cols):
+            piece = idx[rb[a]:rb[a + 1], cuts[q]:cuts[q + 1]].ravel()
+            order.append(piece)
+            counts.append(piece.size)
+    own = np.zeros((gh * gw, gh * n_cols), dtype=np.float32)
+    mirrored = np.zeros_like(own)
+    for a in range(gh):
+        for b in range(gw):
+            lo, hi = cb[b], cb[b + 1]
+            for q in range(n_cols):
+                # piece q lies in cell b, or in the mirror image [Wp - hi, Wp - lo) of cell b
+                own[a * gw + b, a * n_cols + q] = lo <= cuts[q] and cuts[q + 1] <= hi
+                mirrored[a * gw + b, a * n_cols + q] = Wp - hi <= cuts[q] and cuts[q + 1] <= Wp - lo
+    return (np.concatenate(order), np.asarray(counts)), (own, mirrored)
+
+
+def _patch_mirror(patch, n_channels):
+    """Index permutation of a flattened ``(h, w, C)`` patch that mirrors it left-right."""
+    h, w = patch
+    return np.arange(h * w * n_channels).reshape(h, w, n_channels)[:, ::-1, :].ravel()
+
+
+def _mirror_partners(dictionary, mirror):
+    """``(partner, sign)`` with ``dictionary[a, mirror] = sign[a] * dictionary[partner[a]]``."""
+    overlap = dictionary[:, mirror] @ dictionary.T  # unit-norm atoms: +-1 for a partner
+    # an atom whose negative is in the dictionary too (opposite opponent colours)
+    # has two partners; the one of sign +1 is taken (either gives the same features)
+    plus, minus = np.argmax(overlap, axis=1), np.argmin(overlap, axis=1)
+    rows = np.arange(len(overlap))
+    partner = np.where(overlap[rows, plus] > 1 - 1e-6, plus, minus)
+    best = overlap[rows, partner]
+    zero = ~dictionary.any(axis=1)  # an all-zero atom is its own mirror image
+    partner[zero], best[zero] = rows[zero], 1.0
+    if not np.all(np.abs(best) > 1 - 1e-6):
+        missing = int(np.flatnonzero(np.abs(best) <= 1 - 1e-6)[0])
+        raise ValueError(
+            "flip_invariant=True needs every atom's left-right mirror image in the "
+            f"dictionary; atom {missing} has none (largest overlap {abs(best[missing]):.3g})."
+        )
+    return partner, np.where(best > 0, 1, -1)
 
 
 def _cell_major_patches(images, patch, order):

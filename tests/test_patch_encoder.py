@@ -66,6 +66,68 @@ def test_matches_patch_by_patch_reference(kwargs):
     assert np.count_nonzero(ref) > 0.2 * ref.size
 
 
+def _mirror(X, shape):
+    return X.reshape((-1,) + shape)[:, :, ::-1, :].reshape(len(X), -1)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"pool_grid": (2, 2)},  # 6 columns of positions: symmetric cells
+    {"pool_grid": (2, 3), "compression": "sqrt", "n_jobs": 2, "batch_size": 2},
+    {"pool_grid": (1, 2), "patch_size": (4, 5), "n_phases": 3},  # partners of opposite sign
+    {"pool_grid": (3, 4), "image_shape": (11, 11, 3)},  # 7 columns: no symmetric cells
+])
+def test_flip_invariant_is_the_mean_over_the_mirror_image(kwargs):
+    """flip_invariant=True: (f(x) + f(mirror x)) / 2, f written out patch by patch."""
+    kwargs = dict(kwargs)
+    shape = kwargs.pop("image_shape", (11, 10, 3))
+    X = _images(W=shape[1])
+    enc = GaborPatchEncoder(image_shape=shape, flip_invariant=True, **{**SMALL, **kwargs}).fit(X)
+    F = enc.transform(X)
+    # the reference encodes the mirrored images themselves, with the fitted statistics
+    ref = 0.5 * (_reference(enc, X) + _reference(enc, _mirror(X, shape)))
+    np.testing.assert_allclose(F, ref, rtol=1e-4, atol=1e-3 * np.abs(ref).max())
+    # invariant: the mirrored images give the same features
+    np.testing.assert_allclose(enc.transform(_mirror(X, shape)), F, rtol=1e-4,
+                               atol=1e-4 * np.abs(F).max())
+    # and not the features of the plain encoder
+    plain = GaborPatchEncoder(image_shape=shape, **{**SMALL, **kwargs}).fit(X).transform(X)
+    assert not np.allclose(plain, F, rtol=1e-2)
+
+
+def test_flip_invariant_whitening_commutes_with_the_mirror():
+    X = _images(n=8)
+    enc = GaborPatchEncoder(image_shape=(11, 10, 3), flip_invariant=True, **SMALL).fit(X)
+    h, w = enc.patch_shape_
+    perm = np.arange(h * w * 3).reshape(h, w, 3)[:, ::-1, :].ravel()
+    np.testing.assert_allclose(enc.whitening_[np.ix_(perm, perm)], enc.whitening_, atol=1e-10)
+    np.testing.assert_allclose(enc.mean_[perm], enc.mean_, atol=1e-12)
+    D = enc.dictionary_
+    np.testing.assert_allclose(D[:, perm], enc.mirror_signs_[:, None] * D[enc.mirror_atoms_],
+                               atol=1e-12)
+    assert set(np.unique(enc.mirror_signs_)) == {-1, 1}  # the odd atoms at theta = 0
+    plain = GaborPatchEncoder(image_shape=(11, 10, 3), **SMALL).fit(X)
+    assert plain.mirror_atoms_ is None and plain.mirror_signs_ is None
+
+
+def test_flip_invariant_refuses_a_dictionary_without_mirror_images():
+    """Every dictionary built here is closed under the mirror (theta -> pi - theta, and
+    phases j pi / n_phases up to a sign); the check guards the construction."""
+    import sklearn_gabor._patch_encoder as mod
+
+    X = _images()
+    small = {k: v for k, v in SMALL.items() if k != "n_orientations"}
+    enc = GaborPatchEncoder(image_shape=(11, 10, 3), flip_invariant=True, n_orientations=3,
+                            aspect_ratio=2.0, **small).fit(X)
+    h, w = enc.patch_shape_
+    perm = np.arange(h * w * 3).reshape(h, w, 3)[:, ::-1, :].ravel()
+    D = enc.dictionary_
+    np.testing.assert_allclose(D[:, perm], enc.mirror_signs_[:, None] * D[enc.mirror_atoms_],
+                               atol=1e-12)
+    D = np.eye(4)[[0, 2, 3]]  # mirrored, atom 0 becomes (0, 1, 0, 0): not in D
+    with pytest.raises(ValueError, match="flip_invariant=True needs every atom's left-right"):
+        mod._mirror_partners(D, np.array([1, 0, 2, 3]))
+
+
 def test_small_blocks_split_cells_same_result(monkeypatch):
     """Cells split over several blocks give the same sums as whole cells."""
     import sklearn_gabor._patch_encoder as mod
@@ -272,3 +334,18 @@ def test_recipe_pipeline_fits_and_predicts():
     pipe = make_cifar10_pipeline(n_jobs=1).fit(X, y)
     assert pipe.named_steps["classify"].coef_.shape == (3, 768 + 4608 + 19600)
     assert set(pipe.predict(X)) <= {0, 1, 2}
+
+
+def test_atoms_that_vanish_on_the_patch_are_zero_not_noise():
+    """An odd vertical-stripe atom across a one-row patch is 0 at every pixel: it stays
+    exactly zero (normalizing its rounding noise would make an arbitrary filter)."""
+    X = np.random.RandomState(0).uniform(0, 255, size=(20, 10))
+    enc = GaborPatchEncoder(image_shape=(1, 10), random_state=0, flip_invariant=True).fit(X)
+    norms = np.linalg.norm(enc.dictionary_, axis=1)
+    zero = norms == 0
+    assert zero.any() and np.allclose(norms[~zero], 1.0)
+    assert all(p["phase"] > 0 and np.isclose(p["theta"], np.pi / 2)
+               for p, z in zip(enc.atom_params_, zero) if z)
+    n_cells = np.prod(enc.pool_grid_)
+    F = enc.transform(X).reshape(len(X), -1, 2, n_cells)
+    assert np.all(F[:, zero] == 0)

@@ -82,6 +82,42 @@ def _loss_grad(W, b, X, y_idx, sample_weight, alpha, fit_intercept=True):
     grad_b : ndarray of shape (T,)
         ``sum_s G_s`` (zeros when ``fit_intercept=False``).
     """
+    if not sp.issparse(X) and X.shape[0] > 2 * FUSED_ROWS:
+        return _loss_grad_by_rows(W, b, X, y_idx, sample_weight, alpha, fit_intercept)
+    loss, P = _loss_residual(W, b, X, y_idx, sample_weight, fit_intercept)
+    if sp.issparse(X):
+        grad_W = np.asarray(safe_sparse_dot(X.T, P).T)
+    else:
+        grad_W = P.T @ X
+    grad_W += alpha * W
+    grad_b = P.sum(axis=0) if fit_intercept else np.zeros_like(b)
+    return loss + 0.5 * alpha * float(np.vdot(W, W)), grad_W, grad_b
+
+
+#: dense X with more rows than twice this is processed this many rows at a time
+#: (each block's two products while it is fresh): about 15 % faster per epoch
+#: on 10,000 x 24,976 float32 (10 classes) than two products over all of X
+FUSED_ROWS = 1024
+
+
+def _loss_grad_by_rows(W, b, X, y_idx, sample_weight, alpha, fit_intercept):
+    """:func:`_loss_grad` over blocks of ``FUSED_ROWS`` rows, summed (dense X)."""
+    grad_W = np.zeros_like(W)
+    grad_b = np.zeros_like(b)
+    loss = 0.0
+    for start in range(0, X.shape[0], FUSED_ROWS):
+        rows = slice(start, start + FUSED_ROWS)
+        part, P = _loss_residual(W, b, X[rows], y_idx[rows], sample_weight[rows], fit_intercept)
+        loss += part
+        grad_W += P.T @ X[rows]
+        if fit_intercept:
+            grad_b += P.sum(axis=0)
+    grad_W += alpha * W
+    return loss + 0.5 * alpha * float(np.vdot(W, W)), grad_W, grad_b
+
+
+def _loss_residual(W, b, X, y_idx, sample_weight, fit_intercept):
+    """The data term ``sum_s w_s H(onehot(y_s), p_s)`` and ``G = diag(w) (P - Y)``."""
     O = safe_sparse_dot(X, W.T)  # logits o_s = W x_s + b, shape (S, T)
     if fit_intercept:
         O += b
@@ -92,18 +128,12 @@ def _loss_grad(W, b, X, y_idx, sample_weight, alpha, fit_intercept=True):
         P = np.exp(O)
     norm = P.sum(axis=1)
     log_p_true = O[rows, y_idx] - np.log(norm)
-    loss = -float(sample_weight @ log_p_true) + 0.5 * alpha * float(np.vdot(W, W))
+    loss = -float(sample_weight @ log_p_true)
     # G = diag(w) (P - Y): softmax probabilities minus the one-hot targets
     P /= norm[:, None]
     P[rows, y_idx] -= 1
     P *= sample_weight[:, None]
-    if sp.issparse(X):
-        grad_W = np.asarray(safe_sparse_dot(X.T, P).T)
-    else:
-        grad_W = P.T @ X
-    grad_W += alpha * W
-    grad_b = P.sum(axis=0) if fit_intercept else np.zeros_like(b)
-    return loss, grad_W, grad_b
+    return loss, P
 
 
 def _scaled(weights):

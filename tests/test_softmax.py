@@ -107,6 +107,29 @@ def test_gradient_matches_finite_differences(n_classes, fit_intercept, sparse):
     assert_allclose(f(theta0), expected, rtol=1e-12)
 
 
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_loss_grad_by_row_blocks_is_the_whole_sum(fit_intercept, dtype, monkeypatch):
+    """Dense X is processed in blocks of FUSED_ROWS rows: same loss and gradient."""
+    from sklearn_gabor import _training
+
+    X, y = _data(4, n_samples=100)
+    X = X.astype(dtype)
+    rng = np.random.RandomState(0)
+    sw = rng.uniform(0.1, 2.0, size=100).astype(dtype)
+    sw /= sw.sum()
+    W = rng.standard_normal((4, X.shape[1])).astype(dtype)
+    b = rng.standard_normal(4).astype(dtype)
+    whole = _loss_grad(W, b, X, y, sw, 0.3, fit_intercept)
+    monkeypatch.setattr(_training, "FUSED_ROWS", 7)  # 15 blocks, the last of 2 rows
+    blocks = _loss_grad(W, b, X, y, sw, 0.3, fit_intercept)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    assert_allclose(blocks[0], whole[0], rtol=rtol)
+    for a, c in zip(blocks[1:], whole[1:]):
+        assert a.dtype == dtype
+        assert_allclose(a, c, rtol=rtol, atol=rtol)
+
+
 # ----------------------------------------------------- the convex optimum
 @pytest.mark.parametrize("solver", ["gd", "pgd", "apgd"])
 def test_tol_bounds_the_largest_gradient_entry(solver):

@@ -93,10 +93,12 @@ class GaborPatchEncoder(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         Include the Gaussian blob (``f = 0``) at each envelope width.
     colors : 'auto' or array-like of shape (n_colors, C), default='auto'
         Colour vectors the spatial atoms are multiplied by. 'auto': for 3
-        channels the 25 vectors of
-        :func:`sklearn_gabor._kernels.opponent_color_directions` (luminance,
-        12 directions in the opponent-colour plane, and each of them mixed
-        with luminance); otherwise the single vector ``(1, ..., 1)``.
+        channels 19 of the 25 vectors of
+        :func:`sklearn_gabor._kernels.opponent_color_directions`: luminance,
+        the 6 directions of a half circle of the opponent-colour plane (the
+        other 6 are their negatives, whose codes the two polarities already
+        give) and all 12 directions mixed with luminance; otherwise the single
+        vector ``(1, ..., 1)``.
     contrast_eps : float, default=10.0
         ``epsilon_c`` of the patch normalization, in squared input units
         (10 suits 0-255 images, as 8-bit integer ``X`` is read; use about
@@ -172,7 +174,7 @@ class GaborPatchEncoder(TransformerMixin, SklearnGaborMixin, BaseEstimator):
     -----
     The output has ``n_atoms x 2 x gh x gw`` float32 columns in that order
     (polarity 'pos' = ``max(0, z - t)``, then 'neg'). With the defaults on
-    32 x 32 x 3 images: 2 x (1 + 3 x 8 x 2) x 25 = 2,450 atoms and 19,600
+    32 x 32 x 3 images: 2 x (1 + 3 x 8 x 2) x 19 = 1,862 atoms and 14,896
     features. Encoding costs one ``(P, d) x (d, n_atoms)`` matrix product per
     image; the threshold and pooling run on blocks of that product small
     enough to stay in cache. Integer ``X`` must hold values in [0, 255] and is
@@ -188,8 +190,8 @@ class GaborPatchEncoder(TransformerMixin, SklearnGaborMixin, BaseEstimator):
     >>> enc = GaborPatchEncoder(image_shape=(12, 12, 3), frequencies=(0.25,),
     ...                         n_orientations=4, sigmas=(1.5,), random_state=0)
     >>> F = enc.fit_transform(X)
-    >>> F.shape, F.dtype  # (1 + 4 x 2) atoms x 25 colours x 2 polarities x 4 cells
-    ((20, 1800), dtype('float32'))
+    >>> F.shape, F.dtype  # (1 + 4 x 2) atoms x 19 colours x 2 polarities x 4 cells
+    ((20, 1368), dtype('float32'))
     """
 
     _parameter_constraints: dict = {
@@ -275,7 +277,11 @@ class GaborPatchEncoder(TransformerMixin, SklearnGaborMixin, BaseEstimator):
     def _resolve_colors(self, C):
         if isinstance(self.colors, str):
             if C == 3:
-                return opponent_color_directions(12)
+                colors, names = opponent_color_directions(12)
+                # drop opp 180 .. 330 degrees: each is minus one of opp 0 .. 150, and an
+                # atom's negative gives the same two codes, swapped
+                keep = np.r_[0:7, 13:25]
+                return colors[keep], [names[k] for k in keep]
             return np.ones((1, C)), ["lum"]
         colors = np.asarray(self.colors, dtype=float)
         if colors.ndim == 1:

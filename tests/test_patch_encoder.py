@@ -210,10 +210,16 @@ def test_color_atoms_and_directions():
 def test_default_dictionary_size_and_names():
     X = np.random.RandomState(0).randint(0, 256, size=(2, 32 * 32 * 3)).astype(np.uint8)
     enc = GaborPatchEncoder(image_shape=(32, 32, 3), random_state=0).fit(X)
-    assert enc.dictionary_.shape == (2450, 108)
-    assert enc.filters_.shape == (108, 2450) and enc.filters_.dtype == np.float32
+    assert enc.dictionary_.shape == (1862, 108)  # 2 x (1 + 3 x 8 x 2) x 19 colours
+    assert enc.filters_.shape == (108, 1862) and enc.filters_.dtype == np.float32
     names = enc.get_feature_names_out()
-    assert len(names) == 19600 and len(set(names)) == 19600
+    assert len(names) == 14896 and len(set(names)) == 14896
+    # no atom is the negative of another (its codes would repeat, swapped)
+    overlap = enc.dictionary_ @ enc.dictionary_.T
+    np.fill_diagonal(overlap, 0)
+    assert overlap.min() > -1 + 1e-6
+    full = color_atoms(np.ones((1, 6, 6)), opponent_color_directions(12)[0])
+    assert (full @ full.T).min() < -1 + 1e-9  # the 25 vectors hold 6 such pairs
     assert names[0] == "s1_blob_lum_pos_cell0-0"
     assert names[4] == "s1_blob_lum_neg_cell0-0"
 
@@ -332,7 +338,7 @@ def test_recipe_pipeline_fits_and_predicts():
     X = rng.randint(0, 256, size=(12, 32 * 32 * 3)).astype(np.uint8)
     y = np.arange(12) % 3
     pipe = make_cifar10_pipeline(n_jobs=1).fit(X, y)
-    assert pipe.named_steps["classify"].coef_.shape == (3, 768 + 4608 + 19600)
+    assert pipe.named_steps["classify"].coef_.shape == (3, 768 + 4608 + 14896)
     assert set(pipe.predict(X)) <= {0, 1, 2}
 
 

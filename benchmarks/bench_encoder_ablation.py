@@ -9,7 +9,7 @@ Usage::
 
     SKLEARN_GABOR_DATA=/path python benchmarks/bench_encoder_ablation.py --cache DIR \
         --features enc_default recipe --eval "enc_default:sqrt" "recipe+enc_default:sqrt" \
-        [--heads lr gd] [--n-train 10000] [--n-val N] [--n-jobs 2]
+        [--heads lr gd default] [--n-train 10000] [--n-val N] [--n-jobs 2]
 
 A feature set is a name from ``VARIANTS`` (encoder parameters) or ``recipe``
 (the cascade recipe of ``bench_accuracy.py``); an evaluated combination joins
@@ -33,6 +33,12 @@ VARIANTS = {
     "enc_pool3": {"pool_grid": (3, 3)},
     "enc_small": {"frequencies": (0.3,), "n_orientations": 4, "sigmas": (1.5,)},
     "enc_p8": {"patch_size": 8, "frequencies": (0.1, 0.2, 0.3, 0.45), "sigmas": (1.5, 3.0)},
+    # as in make_cifar10_pipeline: square root inside (before any mirror averaging)
+    "enc_sqrt": {"compression": "sqrt"},
+    "enc_flip_sqrt": {"compression": "sqrt", "flip_invariant": True},
+    # all 25 opponent_color_directions(12), of which 6 negate others
+    "enc_25c_sqrt": {"compression": "sqrt", "colors": "all25"},
+    "enc_25c_flip_sqrt": {"compression": "sqrt", "colors": "all25", "flip_invariant": True},
 }
 
 
@@ -43,9 +49,12 @@ def _transformer(name, n_jobs):
 
         return recipe_transformer(n_jobs=n_jobs)
     from sklearn_gabor import GaborPatchEncoder
+    from sklearn_gabor._kernels import opponent_color_directions
 
-    return GaborPatchEncoder(image_shape=(32, 32, 3), n_jobs=n_jobs, random_state=0,
-                             **VARIANTS[name])
+    params = dict(VARIANTS[name])
+    if params.get("colors") == "all25":
+        params["colors"] = opponent_color_directions(12)[0]
+    return GaborPatchEncoder(image_shape=(32, 32, 3), n_jobs=n_jobs, random_state=0, **params)
 
 
 def features(name, cache, Xtr, Xva, n_jobs):
@@ -87,6 +96,8 @@ def evaluate(head, Ftr, ytr, Fva, yva, alpha):
 
     if head == "lr":
         clf = LogisticRegression(C=1.0 / (alpha * len(ytr)), max_iter=500, tol=1e-4)
+    elif head == "default":  # GDSoftmaxClassifier's defaults ('apgd')
+        clf = GDSoftmaxClassifier(alpha=alpha)
     else:
         solver = "pgd" if Ftr.shape[1] <= 10_000 else "adam"
         extra = ({"learning_rate": 1.0, "max_iter": 100, "tol": 1e-4} if solver == "pgd"
@@ -96,7 +107,7 @@ def evaluate(head, Ftr, ytr, Fva, yva, alpha):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(Ftr, ytr)
-    name = head if head == "lr" else f"gd-{clf.solver}"
+    name = head if head in ("lr", "default") else f"gd-{clf.solver}"
     return name, float(np.mean(clf.predict(Fva) == yva)), time.perf_counter() - t0
 
 
@@ -105,7 +116,10 @@ def main(argv=None):
     parser.add_argument("--cache", required=True)
     parser.add_argument("--features", nargs="*", default=[])
     parser.add_argument("--eval", nargs="*", default=[], dest="combos")
-    parser.add_argument("--heads", nargs="*", default=["lr"], choices=("lr", "gd"))
+    parser.add_argument("--heads", nargs="*", default=["lr"], choices=("lr", "gd", "default"),
+                        help="lr: LogisticRegression (500 iterations); gd: GDSoftmaxClassifier "
+                             "'pgd' up to 10,000 features, Adam above; default: "
+                             "GDSoftmaxClassifier's defaults ('apgd')")
     parser.add_argument("--alpha", type=float, default=0.01)
     parser.add_argument("--n-train", type=int, default=10_000)
     parser.add_argument("--n-val", type=int, default=None,

@@ -39,6 +39,7 @@ VARIANTS = {
     # all 25 opponent_color_directions(12), of which 6 negate others
     "enc_25c_sqrt": {"compression": "sqrt", "colors": "all25"},
     "enc_25c_flip_sqrt": {"compression": "sqrt", "colors": "all25", "flip_invariant": True},
+    "enc_o12_flip_sqrt": {"compression": "sqrt", "flip_invariant": True, "n_orientations": 12},
 }
 
 

@@ -377,7 +377,7 @@ class GaborPatchEncoder(TransformerMixin, SklearnGaborMixin, BaseEstimator):
             {"sigma": s, "frequency": f, "theta": t, "phase": p, "color": c}
             for s, f, t, p in specs for c in color_names
         ]
-        self.mirror_atoms_, self.mirror_signs_ = partners if partners else (None, None)
+        self.mirror_atoms_, self.mirror_signs_ = (None, None) if partners is None else partners
         self._bias = (mean @ filters).astype(np.float32)
         if self.flip_invariant:
             # pool over the cells refined by their mirror images, then sum the
@@ -549,11 +549,16 @@ def _normalize(P, eps):
 def _cell_layout(positions, grid):
     """Positions (flat indices into the position grid) in cell-major order, cell sizes."""
     Hp, Wp = positions
-    rb, cb = cell_bounds(Hp, grid[0]), cell_bounds(Wp, grid[1])
+    return _layout_from_bounds(positions, cell_bounds(Hp, grid[0]), cell_bounds(Wp, grid[1]))
+
+
+def _layout_from_bounds(positions, rb, cb):
+    """:func:`_cell_layout` of the cells with row bounds ``rb`` and column bounds ``cb``."""
+    Hp, Wp = positions
     idx = np.arange(Hp * Wp).reshape(Hp, Wp)
     order, counts = [], []
-    for a in range(grid[0]):
-        for b in range(grid[1]):
+    for a in range(len(rb) - 1):
+        for b in range(len(cb) - 1):
             cell = idx[rb[a]:rb[a + 1], cb[b]:cb[b + 1]].ravel()
             order.append(cell)
             counts.append(cell.size)
@@ -573,14 +578,7 @@ def _mirror_cell_layout(positions, grid):
     cb = cell_bounds(Wp, gw)
     cuts = np.union1d(cb, Wp - cb)  # column boundaries of the pieces
     n_cols = len(cuts) - 1
-    rb = cell_bounds(Hp, gh)
-    idx = np.arange(Hp * Wp).reshape(Hp, Wp)
-    order, counts = [], []
-    for a in range(gh):
-        for q in range(n_cols):
-            piece = idx[rb[a]:rb[a + 1], cuts[q]:cuts[q + 1]].ravel()
-            order.append(piece)
-            counts.append(piece.size)
+    layout = _layout_from_bounds(positions, cell_bounds(Hp, gh), cuts)
     own = np.zeros((gh * gw, gh * n_cols), dtype=np.float32)
     mirrored = np.zeros_like(own)
     for a in range(gh):
@@ -590,7 +588,7 @@ def _mirror_cell_layout(positions, grid):
                 # piece q lies in cell b, or in the mirror image [Wp - hi, Wp - lo) of cell b
                 own[a * gw + b, a * n_cols + q] = lo <= cuts[q] and cuts[q + 1] <= hi
                 mirrored[a * gw + b, a * n_cols + q] = Wp - hi <= cuts[q] and cuts[q + 1] <= Wp - lo
-    return (np.concatenate(order), np.asarray(counts)), (own, mirrored)
+    return layout, (own, mirrored)
 
 
 def _patch_mirror(patch, n_channels):

@@ -31,8 +31,9 @@ def _max_abs(*arrays):
     for a in arrays:
         if a.size:
             m = float(np.max(np.abs(a)))
-            if not m <= top:  # NaN propagates
-                top = m
+            if not np.isfinite(m):  # inf or NaN, whatever the other arrays hold
+                return m
+            top = max(top, m)
     return top
 
 

@@ -130,6 +130,17 @@ def test_loss_grad_by_row_blocks_is_the_whole_sum(fit_intercept, dtype, monkeypa
         assert_allclose(a, c, rtol=rtol, atol=rtol)
 
 
+def test_max_abs_keeps_non_finite_entries():
+    """The stopping and divergence checks see NaN or inf in any of W's or b's gradient."""
+    from sklearn_gabor._training import _max_abs
+
+    assert _max_abs(np.array([[1.0, -3.0]]), np.array([2.0])) == 3.0
+    assert np.isnan(_max_abs(np.array([[np.nan, 1.0]]), np.array([5.0])))
+    assert np.isnan(_max_abs(np.array([[1.0]]), np.array([np.nan])))
+    assert _max_abs(np.array([[-np.inf]]), np.array([1.0])) == np.inf
+    assert _max_abs(np.zeros((2, 0)), np.array([-0.5])) == 0.5
+
+
 # ----------------------------------------------------- the convex optimum
 @pytest.mark.parametrize("solver", ["gd", "pgd", "apgd"])
 def test_tol_bounds_the_largest_gradient_entry(solver):

@@ -1,5 +1,7 @@
 """The documented CIFAR-10 recipes as one public call."""
 
+import numpy as np
+
 from ._gabor import GaborTransformer
 from ._patch_encoder import GaborPatchEncoder
 from ._softmax import GDSoftmaxClassifier
@@ -27,6 +29,8 @@ RECIPE_GABOR = [
 RECIPE_SOFTMAX = {"solver": "pgd", "learning_rate": 1.0, "max_iter": 100, "tol": 1e-4}
 #: L2 weight chosen on the validation batch, per number of classes
 RECIPE_ALPHA = {2: 0.3, 10: 0.01}
+#: features per image of the recipe, without and with the patch encoder
+RECIPE_N_FEATURES = {False: 768 + 4608, True: 768 + 4608 + 14896}
 
 
 def recipe_banks(n_jobs=-1, flip_invariant=True):
@@ -38,7 +42,8 @@ def recipe_banks(n_jobs=-1, flip_invariant=True):
     ]
 
 
-def make_cifar10_pipeline(task="cifar10", *, encoder=True, n_jobs=-1, random_state=0):
+def make_cifar10_pipeline(task="cifar10", *, encoder=True, kernel_map=False,
+                          n_components=8000, n_jobs=-1, random_state=0):
     """The documented Gabor recipe for 32 x 32 colour images, as a Pipeline.
 
     ``FeatureUnion`` of fixed-filter feature extractors, then
@@ -56,6 +61,16 @@ def make_cifar10_pipeline(task="cifar10", *, encoder=True, n_jobs=-1, random_sta
       both polarities, 2 x 2 sum pooling), a square root, and averaged with
       the left-right mirror like the banks (14,896 features).
 
+    With ``kernel_map=True`` the standardized features ``x`` (``d`` of them)
+    go through a :class:`~sklearn.kernel_approximation.Nystroem` map of the
+    Gaussian kernel ``k(x, x') = exp(-gamma ||x - x'||^2)`` with
+    ``gamma = 1 / (4 d)`` (standardized features lie about ``1.8 d`` apart in
+    squared distance, so that ``k`` is about 0.64 between typical images),
+    standardized again, before the classifier. The classifier stays linear,
+    in the ``n_components`` coordinates of the map; it trains on the same
+    convex loss, and the map is fitted without labels (the kernel between
+    ``n_components`` training images drawn at random).
+
     Parameters
     ----------
     task : {'cifar10', 'cats-vs-dogs'}, default='cifar10'
@@ -63,6 +78,14 @@ def make_cifar10_pipeline(task="cifar10", *, encoder=True, n_jobs=-1, random_sta
         0.3 for the 2-class subset, chosen on the validation batch).
     encoder : bool, default=True
         Include the patch encoder beside the two Gabor banks.
+    kernel_map : bool, default=False
+        Map the standardized features through a Nystroem approximation of
+        the Gaussian kernel before the classifier (steps ``kernel_map`` and
+        ``kernel_scale``). More accurate on CIFAR-10 and about twice the time
+        (the user guide and the accuracy page give the figures).
+    n_components : int, default=8000
+        Training images that span the kernel map (with ``kernel_map=True``);
+        fewer than that many training images uses them all.
     n_jobs : int, default=-1
         Threads of each feature extractor.
     random_state : int or None, default=0
@@ -79,12 +102,18 @@ def make_cifar10_pipeline(task="cifar10", *, encoder=True, n_jobs=-1, random_sta
     >>> pipe = make_cifar10_pipeline(encoder=False)
     >>> [name for name, _ in pipe.steps]
     ['features', 'scale', 'classify']
+    >>> [name for name, _ in make_cifar10_pipeline(kernel_map=True).steps]
+    ['features', 'scale', 'kernel_map', 'kernel_scale', 'classify']
     """
+    from sklearn.kernel_approximation import Nystroem
     from sklearn.pipeline import FeatureUnion, Pipeline
     from sklearn.preprocessing import StandardScaler
 
     if task not in ("cifar10", "cats-vs-dogs"):
         raise ValueError(f"task must be 'cifar10' or 'cats-vs-dogs'; got {task!r}.")
+    for name, value in (("encoder", encoder), ("kernel_map", kernel_map)):
+        if not isinstance(value, (bool, np.bool_)):
+            raise ValueError(f"{name} must be True or False; got {value!r}.")
     parts = recipe_banks(n_jobs=n_jobs)
     if encoder:
         parts.append(("encoder", GaborPatchEncoder(
@@ -92,5 +121,11 @@ def make_cifar10_pipeline(task="cifar10", *, encoder=True, n_jobs=-1, random_sta
             n_jobs=n_jobs, random_state=random_state)))
     alpha = RECIPE_ALPHA[2 if task == "cats-vs-dogs" else 10]
     clf = GDSoftmaxClassifier(alpha=alpha, random_state=random_state, **RECIPE_SOFTMAX)
-    return Pipeline([("features", FeatureUnion(parts)), ("scale", StandardScaler()),
-                     ("classify", clf)])
+    steps = [("features", FeatureUnion(parts)), ("scale", StandardScaler())]
+    if kernel_map:
+        steps += [
+            ("kernel_map", Nystroem(kernel="rbf", gamma=1.0 / (4 * RECIPE_N_FEATURES[encoder]),
+                                    n_components=n_components, random_state=random_state)),
+            ("kernel_scale", StandardScaler()),
+        ]
+    return Pipeline(steps + [("classify", clf)])

@@ -355,3 +355,39 @@ def test_atoms_that_vanish_on_the_patch_are_zero_not_noise():
     n_cells = np.prod(enc.pool_grid_)
     F = enc.transform(X).reshape(len(X), -1, 2, n_cells)
     assert np.all(F[:, zero] == 0)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("encoder", [False, True])
+def test_recipe_pipeline_kernel_map_is_the_gaussian_kernel(encoder):
+    """kernel_map=True: Nystroem with gamma = 1 / (4 d) on the d standardized
+    features; with as many components as images the map reproduces the exact
+    kernel, Z Z^T = exp(-gamma ||x - x'||^2), and the classifier is linear in Z."""
+    from sklearn.metrics.pairwise import rbf_kernel
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_gabor import make_cifar10_pipeline
+
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 256, size=(12, 32 * 32 * 3)).astype(np.uint8)
+    y = np.arange(12) % 3
+    pipe = make_cifar10_pipeline(encoder=encoder, kernel_map=True, n_components=12,
+                                 n_jobs=1).fit(X, y)
+    assert [name for name, _ in pipe.steps] == [
+        "features", "scale", "kernel_map", "kernel_scale", "classify"]
+    d = 768 + 4608 + (14896 if encoder else 0)
+    F = make_pipeline(pipe.named_steps["features"], pipe.named_steps["scale"]).transform(X)
+    assert F.shape == (12, d) and F.dtype == np.float32
+    Z = pipe.named_steps["kernel_map"].transform(F)
+    assert Z.dtype == np.float32
+    np.testing.assert_allclose(Z @ Z.T, rbf_kernel(F, gamma=1.0 / (4 * d)), atol=1e-4)
+    assert pipe.named_steps["classify"].coef_.shape == (3, 12)
+    assert set(pipe.predict(X)) <= {0, 1, 2}
+
+
+@pytest.mark.parametrize("param", ["encoder", "kernel_map"])
+def test_recipe_pipeline_rejects_non_boolean_switches(param):
+    from sklearn_gabor import make_cifar10_pipeline
+
+    with pytest.raises(ValueError, match=param):
+        make_cifar10_pipeline(**{param: "yes"})

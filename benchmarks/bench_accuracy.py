@@ -180,8 +180,13 @@ def main(argv=None):
     with warnings.catch_warnings():
         # max_iter caps the epochs; the accuracy settles before the gradient does
         warnings.simplefilter("ignore", ConvergenceWarning)
-        clf = (pipe.named_steps["classify"] if args.recipe == "encoder"
-               else recipe_classifier(n_classes)).fit(Ftr, ytr)
+        if args.kernel_map:
+            clf = steps["classify"]
+        elif args.recipe == "encoder":
+            clf = pipe.named_steps["classify"]
+        else:
+            clf = recipe_classifier(n_classes)
+        clf.fit(Ftr, ytr)
     t_fit = time.perf_counter() - t0
     acc = float(np.mean(clf.predict(Fte) == yte))
     print(f"GDSoftmaxClassifier: accuracy {acc:.4f}, fit {t_fit:.1f} s "

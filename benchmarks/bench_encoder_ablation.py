@@ -9,12 +9,22 @@ Usage::
 
     SKLEARN_GABOR_DATA=/path python benchmarks/bench_encoder_ablation.py --cache DIR \
         --features enc_default recipe --eval "enc_default:sqrt" "recipe+enc_default:sqrt" \
-        [--heads lr gd default] [--n-train 10000] [--n-val N] [--n-jobs 2]
+        [--heads lr gd default nystroem] [--n-train 10000] [--n-val N] [--n-jobs 2]
+        [--fit-rows N] [--classes 3 5] [--alpha A ...] [--kernel-scale C ...] [--n-components M]
 
 A feature set is a name from ``VARIANTS`` (encoder parameters) or ``recipe``
 (the cascade recipe of ``bench_accuracy.py``); an evaluated combination joins
 sets with ``+``, each optionally suffixed ``:sqrt`` (square root of that set).
 Each result line reads ``ABLATION features=... head=... n_features=... accuracy=...``.
+
+``--heads nystroem`` maps the standardized features through
+:class:`~sklearn.kernel_approximation.Nystroem` (Gaussian kernel,
+``--n-components`` training rows, ``gamma = C / m`` for each ``--kernel-scale C``,
+where ``m`` is the median squared distance between 1,000 random standardized
+training rows), standardizes the map and fits the default
+:class:`~sklearn_gabor.GDSoftmaxClassifier` on it. ``--fit-rows N`` fits the
+heads on the first ``N`` rows of the cached training features only, and
+``--classes`` keeps the rows of those classes (``3 5``: cats vs dogs).
 """
 
 import argparse
@@ -89,6 +99,28 @@ def combine(spec, cache, Xtr, Xva, n_jobs):
     return np.hstack(parts_tr), np.hstack(parts_va)
 
 
+def median_sq_distance(F, n=1000, seed=0):
+    """Median squared distance between ``n`` random rows of ``F``."""
+    S = F[np.random.default_rng(seed).choice(len(F), min(n, len(F)), replace=False)]
+    sq = np.einsum("ij,ij->i", S, S)
+    D2 = sq[:, None] + sq[None] - 2 * S @ S.T
+    return float(np.median(D2[np.triu_indices(len(S), 1)]))
+
+
+def kernel_map(Ftr, Fva, scale, n_components, median):
+    """Standardized Nystroem coordinates of a Gaussian kernel, gamma = scale / median."""
+    from sklearn.kernel_approximation import Nystroem
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    kmap = make_pipeline(Nystroem(gamma=scale / median, n_components=n_components,
+                                  random_state=0), StandardScaler())
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="n_components > n_samples")
+        Ztr = kmap.fit_transform(Ftr)
+    return Ztr, kmap.transform(Fva)
+
+
 def evaluate(head, Ftr, ytr, Fva, yva, alpha):
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
@@ -117,11 +149,20 @@ def main(argv=None):
     parser.add_argument("--cache", required=True)
     parser.add_argument("--features", nargs="*", default=[])
     parser.add_argument("--eval", nargs="*", default=[], dest="combos")
-    parser.add_argument("--heads", nargs="*", default=["lr"], choices=("lr", "gd", "default"),
+    parser.add_argument("--heads", nargs="*", default=["lr"],
+                        choices=("lr", "gd", "default", "nystroem"),
                         help="lr: LogisticRegression (500 iterations); gd: GDSoftmaxClassifier "
                              "'pgd' up to 10,000 features, Adam above; default: "
-                             "GDSoftmaxClassifier's defaults ('apgd')")
-    parser.add_argument("--alpha", type=float, default=0.01)
+                             "GDSoftmaxClassifier's defaults ('apgd'); nystroem: the defaults "
+                             "on a Nystroem map of the Gaussian kernel")
+    parser.add_argument("--alpha", type=float, nargs="+", default=[0.01])
+    parser.add_argument("--kernel-scale", type=float, nargs="+", default=[0.5],
+                        help="nystroem head: gamma = C / (median squared distance)")
+    parser.add_argument("--n-components", type=int, default=8000)
+    parser.add_argument("--fit-rows", type=int, default=None,
+                        help="fit the heads on the first N cached training rows only")
+    parser.add_argument("--classes", type=int, nargs="*", default=None,
+                        help="keep only these classes (3 5: cats vs dogs)")
     parser.add_argument("--n-train", type=int, default=10_000)
     parser.add_argument("--n-val", type=int, default=None,
                         help="evaluate on the first N images of data_batch_5 (default: all)")
@@ -142,12 +183,35 @@ def main(argv=None):
         features(name, args.cache, Xtr, Xva, args.n_jobs)
     for spec in args.combos:
         Ftr, Fva = combine(spec, args.cache, Xtr, Xva, args.n_jobs)
+        yt, yv = ytr, yva
+        if args.fit_rows is not None:
+            Ftr, yt = Ftr[: args.fit_rows], yt[: args.fit_rows]
+        if args.classes:
+            keep_tr, keep_va = np.isin(yt, args.classes), np.isin(yv, args.classes)
+            Ftr, yt, Fva, yv = Ftr[keep_tr], yt[keep_tr], Fva[keep_va], yv[keep_va]
         scaler = StandardScaler().fit(Ftr)
         Ftr, Fva = scaler.transform(Ftr), scaler.transform(Fva)
         for head in args.heads:
-            name, acc, dt = evaluate(head, Ftr, ytr, Fva, yva, args.alpha)
-            print(f"ABLATION features={spec} head={name} n_train={len(ytr)} "
-                  f"n_features={Ftr.shape[1]} accuracy={acc:.4f} fit_s={dt:.0f}", flush=True)
+            if head == "nystroem":
+                median = median_sq_distance(Ftr)
+                print(f"median squared distance {median:.0f} ({Ftr.shape[1]} features)",
+                      flush=True)
+                for scale in args.kernel_scale:
+                    t0 = time.perf_counter()
+                    Ztr, Zva = kernel_map(Ftr, Fva, scale, args.n_components, median)
+                    t_map = time.perf_counter() - t0
+                    for alpha in args.alpha:
+                        _, acc, dt = evaluate("default", Ztr, yt, Zva, yv, alpha)
+                        print(f"ABLATION features={spec} head=nystroem(m={Ztr.shape[1]},"
+                              f"scale={scale}) alpha={alpha} n_train={len(yt)} "
+                              f"n_features={Ftr.shape[1]} accuracy={acc:.4f} map_s={t_map:.0f} "
+                              f"fit_s={dt:.0f}", flush=True)
+                continue
+            for alpha in args.alpha:
+                name, acc, dt = evaluate(head, Ftr, yt, Fva, yv, alpha)
+                print(f"ABLATION features={spec} head={name} alpha={alpha} n_train={len(yt)} "
+                      f"n_features={Ftr.shape[1]} accuracy={acc:.4f} fit_s={dt:.0f}",
+                      flush=True)
     return 0
 
 

@@ -12,8 +12,10 @@ Usage::
         [--heads lr gd default nystroem] [--n-train 10000] [--n-val N] [--n-jobs 2]
         [--fit-rows N] [--classes 3 5] [--alpha A ...] [--kernel-scale C ...] [--n-components M]
 
-A feature set is a name from ``VARIANTS`` (encoder parameters) or ``recipe``
-(the cascade recipe of ``bench_accuracy.py``); an evaluated combination joins
+A feature set is a name from ``VARIANTS`` (encoder parameters), ``recipe``
+(the cascade recipe of ``bench_accuracy.py``) or ``kymatio`` (kymatio's
+second-order ``Scattering2D(J=2, L=8)`` of each RGB channel, when kymatio is
+installed); an evaluated combination joins
 sets with ``+``, each optionally suffixed ``:sqrt`` (square root of that set).
 Each result line reads ``ABLATION features=... head=... n_features=... accuracy=...``.
 
@@ -53,7 +55,28 @@ VARIANTS = {
 }
 
 
+class _Kymatio:
+    """kymatio's Scattering2D(J=2, L=8, max_order=2), NumPy frontend, per RGB channel
+    of the [0, 1] image: 3 x 81 coefficients x 8 x 8 positions = 15,552 features."""
+
+    def fit_transform(self, X):
+        return self.transform(X)
+
+    def transform(self, X):
+        sys.path.insert(0, os.path.dirname(__file__))
+        try:
+            from bench_transform import kymatio_features, kymatio_scattering
+        finally:
+            sys.path.pop(0)
+        scattering = kymatio_scattering()
+        if scattering is None:
+            raise SystemExit("bench_encoder_ablation: the 'kymatio' features need kymatio")
+        return kymatio_features(scattering, np.asarray(X)).reshape(len(X), -1)
+
+
 def _transformer(name, n_jobs):
+    if name == "kymatio":
+        return _Kymatio()
     if name == "recipe":
         sys.path.insert(0, os.path.dirname(__file__))
         from bench_accuracy import recipe_transformer

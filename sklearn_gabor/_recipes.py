@@ -88,7 +88,8 @@ def make_cifar10_pipeline(task="cifar10", *, encoder=True, kernel_map=False,
         (the user guide and the accuracy page give the figures).
     n_components : int, default=8000
         Training images that span the kernel map (with ``kernel_map=True``);
-        fewer than that many training images uses them all.
+        with fewer training images than that, Nystroem warns and uses them
+        all (the exact kernel on the training set).
     n_jobs : int, default=-1
         Threads of each feature extractor.
     random_state : int or None, default=0

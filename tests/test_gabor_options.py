@@ -64,6 +64,45 @@ def test_cascade_reduced_resolution_close_to_full():
     assert np.linalg.norm(auto - full) <= 1e-2 * np.linalg.norm(full)
 
 
+
+def test_recipe_cascade_coarse_second_layer_close_to_full():
+    """The recipe's cascade (32 x 32 colour images, 8 orientations): with the
+    second layer's looser stride guard (its kernels unaliased on the coarse
+    grid, their squared modulus not necessarily), the features stay within
+    1e-2 of the full-resolution ones, and the second layer of the 0.4 path
+    does run coarser than with the first layer's guard."""
+    rng = np.random.RandomState(5)
+    # smooth, image-like rows: a random walk across pixels plus noise
+    walk = np.cumsum(rng.randn(30, 32, 32, 3), axis=2) + rng.randn(30, 32, 32, 3)
+    X = (walk - walk.min()) / (walk.max() - walk.min())
+    X = X.reshape(30, -1)
+    kw = dict(frequencies=(0.1, 0.2, 0.4), n_orientations=8, order=2, first_order=False,
+              mode="wrap", pool_grid=(4, 4), compression="sqrt",
+              contrast_normalization=True, color="opponent", dtype="float64")
+    auto = GaborTransformer((32, 32, 3), **kw).fit(X)
+    full = GaborTransformer((32, 32, 3), resolution="full", **kw).fit(X)
+    a, b = auto.transform(X), full.transform(X)
+    assert np.linalg.norm(a - b) <= 1e-2 * np.linalg.norm(b)
+    assert np.abs(a - b).max() <= 2e-2 * np.abs(b).max()
+    # every second-layer kernel, the 0.2 ones of the 0.4 path included (full
+    # resolution with the first layer's guard), is evaluated on a coarse grid
+    strides = [st for step in auto._features.cascade for st in step.plan.strides]
+    assert len(strides) == 8 + 16  # second-layer kernels of the 0.2 and 0.4 paths
+    assert all(st != (1, 1) for st in strides)
+    # and its bands may leave out more of a kernel's (negligible) spectral
+    # tail than the first layer's: fewer bins in all than with the default
+    from sklearn_gabor._engine._plan import BandGroup, build_plan
+
+    def band_bins(plan):
+        return sum(g.spectra.size for g in plan.groups if isinstance(g, BandGroup))
+
+    max_strides = auto._features.pooling.max_strides()
+    for step in auto._features.cascade:
+        kernels = [auto.kernels_[j] for j in step.path.second]
+        strict = build_plan(kernels, (32, 32), "wrap", max_strides, demodulate=True, guard=1)
+        assert band_bins(step.plan) < band_bins(strict)
+
+
 def test_order_one_has_no_pairs_and_same_features():
     X = RNG.rand(2, 8 * 8)
     a = GaborTransformer((8, 8), frequencies=(0.2,), order=1).fit(X)

@@ -21,12 +21,26 @@ class CascadeStep:
         return replace(self, plan=self.plan.astype(dtype))
 
 
+#: the second layer's stride guard and band tolerance (see
+#: :func:`~._plan.build_plan`): its kernels need only be unaliased on the
+#: coarse grid (not their squared modulus), and a band may leave out 1e-5 of
+#: a kernel's prior-weighted energy per axis instead of 1e-6 (the 0.2
+#: kernels of the 0.4 path then run on a 16 x 16 grid, and most bands shrink,
+#: 20 x 20 to 12 x 12 for instance). On 2,000 CIFAR-10 images the recipe's
+#: cascade ran 1.28x faster with both (median of 5, interleaved), its features
+#: within 5.9e-3 of the full-resolution ones (5.5e-3 before), and the
+#: recipe's banks gave 72.14 % on the validation batch (72.20 % before).
+SECOND_LAYER_GUARD = 1
+SECOND_LAYER_BAND_TOL = 1e-5
+
+
 def build_cascade(paths, kernels, shape, mode, max_strides, demodulate=False):
     """Plans of every path's second layer, on the first layer's full-resolution maps
     (``demodulate``: see :func:`~._plan.build_plan`; the cascade keeps moduli only)."""
     return tuple(
         CascadeStep(path, build_plan([kernels[j] for j in path.second], shape, mode, max_strides,
-                                     demodulate=demodulate))
+                                     demodulate=demodulate, guard=SECOND_LAYER_GUARD,
+                                     band_tol=SECOND_LAYER_BAND_TOL))
         for path in paths
     )
 

@@ -236,12 +236,15 @@ def _spectrum(kernel, Lh, Lw):
     return scipy.fft.fft2(buf)
 
 
-def _best_stride(K, smax, prior):
+def _best_stride(K, smax, prior, guard=_GUARD):
     """Coarsest power-of-two ``(sh, sw) <= smax`` whose band holds the spectrum.
 
-    The band (around the spectral peak) must fit in the central half of the
-    coarse spectrum, so that ``|r|^2`` (twice as wide) is not aliased, with
-    at most SPECTRAL_LEAK_TOL of the energy (weighted by ``prior``) outside.
+    The band (around the spectral peak) must fit in the central
+    ``1 / guard`` of the coarse spectrum, with at most SPECTRAL_LEAK_TOL of
+    the energy (weighted by ``prior``) outside: with ``guard=2`` ``|r|^2``
+    (twice as wide) is not aliased either; with ``guard=1`` only the
+    response ``r`` is unaliased, so its samples are exact but the pooled
+    means of ``|r|`` are sums over fewer points.
     """
     Lh, Lw = K.shape
     power = np.abs(K) ** 2
@@ -253,8 +256,8 @@ def _best_stride(K, smax, prior):
         for sw in (2**i for i in range(int(math.log2(smax[1])) + 1)):
             if sh * sw <= best[0] * best[1]:
                 continue
-            wh, _ = _window(ch, max(1, Lh // (_GUARD * sh)), Lh)
-            ww, _ = _window(cw, max(1, Lw // (_GUARD * sw)), Lw)
+            wh, _ = _window(ch, max(1, Lh // (guard * sh)), Lh)
+            ww, _ = _window(cw, max(1, Lw // (guard * sw)), Lw)
             inside = power[np.ix_(wh, ww)].sum()
             if total - inside <= SPECTRAL_LEAK_TOL * total:
                 best = (sh, sw)
@@ -281,16 +284,16 @@ def _coarse_group(idx, spectra, peaks, stride, Lh, Lw):
                        np.stack(kws))
 
 
-def _band_range(power, center):
+def _band_range(power, center, tol=BAND_TOL):
     """Fewest consecutive bins (circularly) around ``center``, as ``(lo, P)``:
-    bins ``center + lo .. center + lo + P - 1``, that hold all but BAND_TOL of
+    bins ``center + lo .. center + lo + P - 1``, that hold all but ``tol`` of
     the marginal energy ``power``; ``P`` rounded up to a multiple of 4 (so
     that filters share band sizes) and at most ``len(power)``."""
     L = len(power)
     total = power.sum()
     lo = hi = 0
     inside = power[center]
-    while total - inside > BAND_TOL * total and hi - lo + 1 < L:
+    while total - inside > tol * total and hi - lo + 1 < L:
         left, right = power[(center + lo - 1) % L], power[(center + hi + 1) % L]
         if left > right:
             lo -= 1
@@ -302,13 +305,14 @@ def _band_range(power, center):
     return lo - (P - (hi - lo + 1)) // 2, P
 
 
-def _band_plan(weighted, peak, stride, shape):
+def _band_plan(weighted, peak, stride, shape, tol=BAND_TOL):
     """Band ``((lo_h, Ph), (lo_w, Pw))`` of a filter (see :func:`_band_range`)
     and whether a band group costs less per map than an inverse FFT over the
     (coarse) grid."""
     Lh, Lw = weighted.shape
     (sh, sw), (H, W) = stride, shape
-    band = (_band_range(weighted.sum(axis=1), peak[0]), _band_range(weighted.sum(axis=0), peak[1]))
+    band = (_band_range(weighted.sum(axis=1), peak[0], tol),
+            _band_range(weighted.sum(axis=0), peak[1], tol))
     Ph, Pw = band[0][1], band[1][1]
     Ho, Wo = H // sh, W // sw
     n = (Lh // sh) * (Lw // sw)
@@ -361,7 +365,8 @@ def _split_by_length(kernels, shape, mode, max_strides):
     return by_length
 
 
-def build_plan(kernels, shape, mode, max_strides=(1, 1), demodulate=False, split=True):
+def build_plan(kernels, shape, mode, max_strides=(1, 1), demodulate=False, split=True,
+               guard=_GUARD, band_tol=BAND_TOL):
     """Per-filter FFT layout: buffer maps, filter groups and spectral windows.
 
     Each filter is applied as ``ifft(X_hat[window] * K_hat[window])``. At
@@ -369,7 +374,7 @@ def build_plan(kernels, shape, mode, max_strides=(1, 1), demodulate=False, split
     spectrum. Otherwise (for modulus / squared-modulus responses only) a
     filter whose spectrum fits, up to a fraction SPECTRAL_LEAK_TOL of its
     energy weighted by a natural-image spectrum ``1 / |k|^2``, in a band of
-    ``L / s`` bins around its peak is demodulated (the peak moved to 0, which
+    ``L / (guard s)`` bins around its peak is demodulated (the peak moved to 0, which
     leaves the modulus unchanged) and inverse transformed on the ``s`` times
     coarser grid, ``s`` a power of two up to ``max_strides``; the samples then
     sit at the centres of ``s x s`` pixel blocks.
@@ -377,8 +382,8 @@ def build_plan(kernels, shape, mode, max_strides=(1, 1), demodulate=False, split
     ``demodulate=True`` (for modulus / squared-modulus responses only) lets
     a filter be evaluated as a :class:`BandGroup` instead, on its own stride,
     where two matrix products over its band cost less than the inverse FFT;
-    the responses then differ from the FFT ones by at most BAND_TOL of the
-    kernel's spectral energy per axis.
+    the responses then differ from the FFT ones by at most ``band_tol`` of
+    the kernel's (prior-weighted) spectral energy per axis.
 
     With ``demodulate=True`` each kernel also gets the FFT buffer of its own
     size (small kernels need less padding with 'reflect' and 'constant'),
@@ -393,7 +398,8 @@ def build_plan(kernels, shape, mode, max_strides=(1, 1), demodulate=False, split
         if len(by_length) > 1:
             parts = tuple(
                 (np.asarray(idx), build_plan([kernels[i] for i in idx], shape, mode, max_strides,
-                                             demodulate, split=False))
+                                             demodulate, split=False, guard=guard,
+                                             band_tol=band_tol))
                 for _, idx in sorted(by_length.items())
             )
             strides = [None] * len(kernels)
@@ -416,14 +422,15 @@ def build_plan(kernels, shape, mode, max_strides=(1, 1), demodulate=False, split
     # DC (where images have most energy) count
     prior = 1.0 / np.maximum(kh2 + kw2, 1.0 / (Lh * Lw))
     spectra = [_spectrum(k, Lh, Lw) for k in kernels]
-    found = [_best_stride(K, smax, prior) for K in spectra]
+    found = [_best_stride(K, smax, prior, guard) for K in spectra]
     strides = tuple(s for s, _ in found)
     peaks = [p for _, p in found]
 
     by_stride, by_band, starts = {}, {}, {}
     for i, s in enumerate(strides):
         if demodulate:
-            band, cheaper = _band_plan(np.abs(spectra[i]) ** 2 * prior, peaks[i], s, (H, W))
+            band, cheaper = _band_plan(np.abs(spectra[i]) ** 2 * prior, peaks[i], s, (H, W),
+                                       band_tol)
             if cheaper:
                 starts[i] = (peaks[i][0] + band[0][0], peaks[i][1] + band[1][0])
                 by_band.setdefault((s, (band[0][1], band[1][1])), []).append(i)

@@ -60,20 +60,45 @@ def _window(center, m, length):
     return np.mod(center + q, length), q
 
 
+def _flat_bins(kh, kw, Lh, Lw):
+    """Flat indices of the bins ``(kh, kw)`` (arrays of one shape) in the full
+    spectrum ``(Lh, Lw)``, in the half spectrum of :func:`scipy.fft.rfft2`, and
+    whether each is the conjugate of its mirror there (real images)."""
+    mirror = kw > Lw // 2  # rfft2 keeps columns 0 .. Lw // 2
+    hh = np.where(mirror, np.mod(-kh, Lh), kh)
+    hw = np.where(mirror, Lw - kw, kw)
+    return (kh * Lw + kw).ravel(), (hh * (Lw // 2 + 1) + hw).ravel(), mirror.ravel()
+
+
+def _gather(spec, group, f0, f1, is_half):
+    """Bins of the filters ``f0:f1`` of ``group`` from the spectra ``(B, C, Lh, L)``
+    of the images (full, or halves of real images): ``(B, C, f1 - f0, n_bins)``."""
+    flat = spec.reshape(spec.shape[:2] + (-1,))
+    if not is_half:
+        return np.take(flat, group.index[f0:f1], axis=2)
+    z = np.take(flat, group.half[f0:f1], axis=2)
+    np.conjugate(z, out=z, where=group.conj[f0:f1])
+    return z
+
+
 @dataclass(frozen=True)
 class FilterGroup:
     """Filters computed on the same grid, ``stride`` times coarser than the image.
 
     ``spectra[i]`` is the kernel spectrum of filter ``filters[i]`` on the
-    full FFT grid (``full``), or its window ``(win_h[i], win_w[i])`` of the
-    coarse grid's size, demodulated and phase shifted to the block centres.
+    full FFT grid (``full``), or its window of the coarse grid's size,
+    demodulated and phase shifted to the block centres. The window's bins
+    are ``index[i]`` (flat, in the full spectrum) or ``half[i]`` in the half
+    spectrum of :func:`scipy.fft.rfft2`, conjugated where ``conj[i]`` (see
+    :class:`BandGroup`), so that real images need no full spectrum.
     """
 
     filters: np.ndarray
     stride: tuple
     full: bool
-    win_h: np.ndarray
-    win_w: np.ndarray
+    index: np.ndarray
+    half: np.ndarray
+    conj: np.ndarray
     spectra: np.ndarray
 
 
@@ -112,18 +137,12 @@ class BandGroup:
         """Yield ``(filters, maps)`` chunks from the spectra ``(B, C, Lh, L)``."""
         F, Ph, Pw = self.spectra.shape
         Ho, Wo = self.rows.shape[0], self.cols.shape[1]
-        flat = spec.reshape(B, C, -1)
         itemsize = np.dtype(spec.dtype).itemsize
         per_filter = B * C * (Ph * Pw + Ph * Wo + Ho * Wo) * itemsize
         chunk = max(1, _CHUNK_BYTES // per_filter)
         for f0 in range(0, F, chunk):
             f1 = min(f0 + chunk, F)
-            if is_half:
-                z = np.take(flat, self.half[f0:f1], axis=2)
-                np.conjugate(z, out=z, where=self.conj[f0:f1])
-            else:
-                z = np.take(flat, self.index[f0:f1], axis=2)
-            z = z.reshape(B, C, f1 - f0, Ph, Pw)
+            z = _gather(spec, self, f0, f1, is_half).reshape(B, C, f1 - f0, Ph, Pw)
             z *= self.spectra[f0:f1]
             # per-map products of fixed shapes: results independent of the
             # batch size and thread count (small, single-threaded GEMMs)
@@ -187,7 +206,7 @@ class FilterPlan:
         fft = scipy.fft.rfft2 if is_half else scipy.fft.fft2
         half = spec = fft(buf, axes=(-2, -1), workers=workers)
         del buf
-        if is_half and not all(isinstance(g, BandGroup) for g in self.groups):
+        if is_half and any(isinstance(g, FilterGroup) and g.full for g in self.groups):
             spec = _hermitian_full(half, self.fft_shape)
         itemsize = np.dtype(spec.dtype).itemsize
         for group in self.groups:
@@ -203,10 +222,9 @@ class FilterPlan:
                 f1 = min(f0 + chunk, len(group.filters))
                 if group.full:
                     resp = spec[:, :, None] * kern[None, None, f0:f1]
-                else:
-                    wh = group.win_h[f0:f1, :, None]
-                    ww = group.win_w[f0:f1, None, :]
-                    resp = spec[:, :, wh, ww]
+                else:  # one flat gather of each window, from the half spectrum if real
+                    resp = _gather(half if is_half else spec, group, f0, f1, is_half)
+                    resp = resp.reshape((B, C) + kern[f0:f1].shape)
                     resp *= kern[None, None, f0:f1]
                 resp = scipy.fft.ifft2(resp, axes=(-2, -1), overwrite_x=True, workers=workers)
                 yield group.filters[f0:f1], (sh, sw), resp[..., : H // sh, : W // sw]
@@ -268,7 +286,7 @@ def _coarse_group(idx, spectra, peaks, stride, Lh, Lw):
     """Windowed, demodulated spectra of the filters ``idx`` for one stride."""
     sh, sw = stride
     Mh, Mw = Lh // sh, Lw // sw
-    win_h, win_w, kws = [], [], []
+    index, half, conj, kws = [], [], [], []
     for i in idx:
         ch, cw = peaks[i]
         wh, qh = _window(ch, Mh, Lh)
@@ -278,10 +296,11 @@ def _coarse_group(idx, spectra, peaks, stride, Lh, Lw):
         pw = np.exp(2j * np.pi * qw * ((sw - 1) / 2) / Lw)
         scale = (Mh * Mw) / (Lh * Lw)
         kws.append(spectra[i][np.ix_(wh, ww)] * (ph[:, None] * pw[None, :]) * scale)
-        win_h.append(wh)
-        win_w.append(ww)
-    return FilterGroup(np.asarray(idx), stride, False, np.stack(win_h), np.stack(win_w),
-                       np.stack(kws))
+        bins = _flat_bins(*np.broadcast_arrays(wh[:, None], ww[None, :]), Lh, Lw)
+        for store, b in zip((index, half, conj), bins):
+            store.append(b)
+    return FilterGroup(np.asarray(idx), stride, False, np.stack(index), np.stack(half),
+                       np.stack(conj), np.stack(kws))
 
 
 def _band_range(power, center, tol=BAND_TOL):
@@ -337,12 +356,8 @@ def _band_group(idx, spectra, starts, stride, size, shape):
         kh = np.broadcast_to(np.mod(starts[i][0] + np.arange(Ph), Lh)[:, None], (Ph, Pw))
         kw = np.broadcast_to(np.mod(starts[i][1] + np.arange(Pw), Lw)[None, :], (Ph, Pw))
         kws.append(spectra[i][kh, kw] / (Lh * Lw))
-        index.append((kh * Lw + kw).ravel())
-        mirror = kw > Lw // 2  # rfft2 keeps columns 0 .. Lw // 2
-        hh = np.where(mirror, np.mod(-kh, Lh), kh)
-        hw = np.where(mirror, Lw - kw, kw)
-        half.append((hh * (Lw // 2 + 1) + hw).ravel())
-        conj.append(mirror.ravel())
+        for store, bins in zip((index, half, conj), _flat_bins(kh, kw, Lh, Lw)):
+            store.append(bins)
     rows = _dft_rows(Ph, Lh, sh, H // sh)
     cols = _dft_rows(Pw, Lw, sw, W // sw).T
     return BandGroup(np.asarray(idx), stride, np.stack(index), np.stack(half), np.stack(conj),
@@ -440,7 +455,7 @@ def build_plan(kernels, shape, mode, max_strides=(1, 1), demodulate=False, split
               for (s, size), idx in sorted(by_band.items())]
     for stride, idx in sorted(by_stride.items()):
         if stride == (1, 1):
-            groups.append(FilterGroup(np.asarray(idx), stride, True, None, None,
+            groups.append(FilterGroup(np.asarray(idx), stride, True, None, None, None,
                                       np.stack([spectra[i] for i in idx])))
         else:
             groups.append(_coarse_group(idx, spectra, peaks, stride, Lh, Lw))

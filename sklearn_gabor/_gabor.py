@@ -128,8 +128,14 @@ class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         grid's width (so ``|r|^2``, twice as wide, is not aliased). The
         response is demodulated (its spectrum shifted to 0, which leaves the
         modulus unchanged) and sampled at the centres of ``s x s`` blocks.
-        The pooled means then agree with 'full' to a few 1e-3 (relative, in
-        norm; the tests require 1e-2). 'max' and 'std' pooling, which
+        With ``order=2`` the second layer allows the band the whole coarse
+        grid (the response itself unaliased, so its samples are exact) and
+        leaves out up to 1e-5 instead of 1e-6 of a kernel's spectral tail per
+        axis; on 32 x 32 images that makes the recipe's cascade 1.28x
+        faster and moves its features from 5.5e-3 to 5.9e-3 of 'full'
+        (largest difference relative to the largest feature). The pooled means then
+        agree with 'full' to a few 1e-3 (relative, in norm; the tests
+        require 1e-2). 'max' and 'std' pooling, which
         coarse sampling biases by a few percent, and the other
         nonlinearities always use full resolution; ``strides_`` shows what
         was used.

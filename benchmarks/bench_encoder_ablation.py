@@ -48,6 +48,7 @@ VARIANTS = {
     # as in make_cifar10_pipeline: square root inside (before any mirror averaging)
     "enc_sqrt": {"compression": "sqrt"},
     "enc_flip_sqrt": {"compression": "sqrt", "flip_invariant": True},
+    "enc_pool3_flip_sqrt": {"compression": "sqrt", "flip_invariant": True, "pool_grid": (3, 3)},
     # all 25 opponent_color_directions(12), of which 6 negate others
     "enc_25c_sqrt": {"compression": "sqrt", "colors": "all25"},
     "enc_25c_flip_sqrt": {"compression": "sqrt", "colors": "all25", "flip_invariant": True},

@@ -223,7 +223,7 @@ class FilterPlan:
                 if group.full:
                     resp = spec[:, :, None] * kern[None, None, f0:f1]
                 else:  # one flat gather of each window, from the half spectrum if real
-                    resp = _gather(half if is_half else spec, group, f0, f1, is_half)
+                    resp = _gather(half, group, f0, f1, is_half)
                     resp = resp.reshape((B, C) + kern[f0:f1].shape)
                     resp *= kern[None, None, f0:f1]
                 resp = scipy.fft.ifft2(resp, axes=(-2, -1), overwrite_x=True, workers=workers)

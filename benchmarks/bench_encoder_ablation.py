@@ -125,9 +125,10 @@ def combine(spec, cache, Xtr, Xva, n_jobs):
 
 def median_sq_distance(F, n=1000, seed=0):
     """Median squared distance between ``n`` random rows of ``F``."""
+    from sklearn.metrics.pairwise import euclidean_distances
+
     S = F[np.random.default_rng(seed).choice(len(F), min(n, len(F)), replace=False)]
-    sq = np.einsum("ij,ij->i", S, S)
-    D2 = sq[:, None] + sq[None] - 2 * S @ S.T
+    D2 = euclidean_distances(S, squared=True)
     return float(np.median(D2[np.triu_indices(len(S), 1)]))
 
 

@@ -162,6 +162,18 @@ class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         cascade next to a first-order bank with the same frequencies in a
         :class:`~sklearn.pipeline.FeatureUnion` without computing and
         storing those columns twice.
+    cascade_frequencies : array-like of float, default=None
+        The frequencies of the second order (``order=2`` only): the paths
+        ``g_1 -> g_2`` use only kernels of these frequencies, in both layers
+        (None: every frequency of ``frequencies``). With
+        ``frequencies=(0.05, 0.1, 0.2, 0.4)`` and
+        ``cascade_frequencies=(0.1, 0.2, 0.4)`` the output is the first order
+        of all four frequencies followed by the second order of the three,
+        the same columns as a first-order bank and a ``first_order=False``
+        cascade side by side in a :class:`~sklearn.pipeline.FeatureUnion`,
+        but each first-order response that feeds the cascade is computed once
+        for both (on the documented CIFAR-10 bank, 1.15x faster than the
+        two transformers).
     flip_invariant : bool, default=False
         Make the features invariant to the left-right mirror ``flip`` of the
         images (columns reversed) by averaging the pooled features ``F``
@@ -322,6 +334,7 @@ class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         "resolution": [StrOptions({"auto", "full"})],
         "order": [Interval(Integral, 1, 2, closed="both")],
         "first_order": ["boolean"],
+        "cascade_frequencies": ["array-like", None],
         "flip_invariant": ["boolean"],
         "dtype": [StrOptions({"float32", "float64"}), None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -354,6 +367,7 @@ class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         resolution="auto",
         order=1,
         first_order=True,
+        cascade_frequencies=None,
         flip_invariant=False,
         dtype="float32",
         batch_size=256,
@@ -378,6 +392,7 @@ class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         self.resolution = resolution
         self.order = order
         self.first_order = first_order
+        self.cascade_frequencies = cascade_frequencies
         self.flip_invariant = flip_invariant
         self.dtype = dtype
         self.batch_size = batch_size
@@ -412,7 +427,7 @@ class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
             nonlinearity=self.nonlinearity, color=config.color, channels=config.channels,
             contrast_normalization=self.contrast_normalization, grid=config.grid,
             stats=config.stats, compression=self.compression, orders=config.orders,
-            resolution=self.resolution, mirror=config.mirror,
+            resolution=self.resolution, mirror=config.mirror, cascade=config.cascade,
         )
         strides = [(1, 1)] * len(config.params)
         for k, s in zip(features.layer_one, features.first.strides):

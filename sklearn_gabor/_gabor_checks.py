@@ -10,7 +10,7 @@ express is checked here, once, at ``fit``:
 * the rules that involve several parameters or the data (``image_shape``
   against ``n_features``, ``color`` against the channels, ``flip_invariant``
   against the bank and the cells, ``order`` with ``first_order``, the kernel
-  envelopes, the size of the bank): ``ValueError`` naming every parameter
+  envelopes, ``cascade_frequencies`` against the bank, the size of the bank): ``ValueError`` naming every parameter
   involved.
 
 The deeper layers (the filtering engine) trust what comes out of here.
@@ -60,6 +60,7 @@ class FittedConfig:
     color: np.ndarray  # (C', C) or None
     channels: list
     orders: tuple
+    cascade: np.ndarray  # kernels of the second order (boolean mask), or None for all
     mirror: np.ndarray  # kernel mirror map, or None
     dtype: object  # np.dtype, or None (float64 in -> float64 out)
     batch_size: int
@@ -202,9 +203,38 @@ def _orders(est, params):
     return orders
 
 
-def _check_bank_size(est, params, image_shape, orders, channels, grid, stats):
+def _cascade(est, params):
+    """The kernels of the second order, as a boolean mask (None: all of them)."""
+    if est.cascade_frequencies is None:
+        return None
+    if est.order != 2:
+        raise ValueError(
+            "cascade_frequencies chooses the frequencies of the second order, so it "
+            f"needs order=2; got order={est.order!r} with cascade_frequencies="
+            f"{est.cascade_frequencies!r}. Leave it None or set order=2."
+        )
+    chosen = _float_vector(est.cascade_frequencies, "cascade_frequencies",
+                           "None or a non-empty 1-D sequence of the bank's frequencies")
+    kfreq = np.array([p["frequency"] for p in params])
+    bank = np.unique(kfreq)
+    for f in chosen:
+        if not np.any(np.isclose(bank, f, rtol=1e-6, atol=0.0)):
+            raise ValueError(
+                f"cascade_frequencies must be frequencies of the bank {bank.tolist()} "
+                f"(frequencies={est.frequencies!r}); {float(f)!r} is not one of them."
+            )
+    mask = np.any(np.isclose(kfreq[:, None], chosen[None, :], rtol=1e-6, atol=0.0), axis=1)
+    if np.unique(kfreq[mask]).size < 2:
+        raise ValueError(
+            "cascade_frequencies needs at least two distinct frequencies (a second-order "
+            f"path goes to a lower one); got cascade_frequencies={est.cascade_frequencies!r}."
+        )
+    return mask
+
+
+def _check_bank_size(est, params, image_shape, orders, channels, grid, stats, cascade):
     layout = FeatureLayout.build([p["frequency"] for p in params], ("",), channels, grid,
-                                 stats, orders)
+                                 stats, orders, cascade)
     nbytes = bank_nbytes(params, image_shape, est.mode, layout)
     if nbytes > MAX_BANK_BYTES:
         raise ValueError(
@@ -224,9 +254,10 @@ def resolve_config(est, n_features):
     params = _bank(est)
     _check_envelopes(est, params, (H, W, C))
     orders = _orders(est, params)
+    cascade = _cascade(est, params)
     mirror = _check_flip(est, W, grid[1], params) if est.flip_invariant else None
-    _check_bank_size(est, params, (H, W, C), orders, channels, grid, stats)
+    _check_bank_size(est, params, (H, W, C), orders, channels, grid, stats, cascade)
     return FittedConfig(
-        (H, W, C), params, grid, stats, color, channels, orders, mirror,
+        (H, W, C), params, grid, stats, color, channels, orders, cascade, mirror,
         None if est.dtype is None else np.dtype(est.dtype), est.batch_size, est.n_jobs,
     )

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from sklearn_gabor import GaborTransformer
+from sklearn_gabor.utils._sklearn_compat import InvalidParameterError
 
 from conftest import reference_response
 
@@ -118,3 +119,78 @@ def test_order_one_has_no_pairs_and_same_features():
 def test_order_is_validated(order):
     with pytest.raises(ValueError, match="order"):
         GaborTransformer((8, 8), order=order).fit(RNG.rand(2, 64))
+
+
+# ------------------------------------------------------- cascade_frequencies
+def _smooth_images(n, H, W, C, seed=0):
+    from scipy import ndimage
+
+    rng = np.random.RandomState(seed)
+    imgs = ndimage.gaussian_filter(rng.rand(n, H, W, C), sigma=(0, 1, 1, 0), mode="wrap")
+    return imgs.reshape(n, -1).astype(np.float32)
+
+
+@pytest.mark.parametrize("mode, flip", [("wrap", True), ("wrap", False), ("reflect", True)])
+def test_cascade_frequencies_equals_two_banks_side_by_side(mode, flip):
+    """One transformer with cascade_frequencies gives the columns (values and
+    names) of a first-order bank beside a first_order=False cascade."""
+    from sklearn.pipeline import FeatureUnion
+
+    X = _smooth_images(5, 32, 32, 3)
+    common = dict(image_shape=(32, 32, 3), n_orientations=4, mode=mode, compression="sqrt",
+                  contrast_normalization=True, color="opponent", flip_invariant=flip)
+    one = GaborTransformer(frequencies=(0.05, 0.1, 0.2, 0.4), order=2,
+                           cascade_frequencies=(0.1, 0.2, 0.4), **common).fit(X)
+    union = FeatureUnion([
+        ("first", GaborTransformer(frequencies=(0.05, 0.1, 0.2, 0.4), **common)),
+        ("second", GaborTransformer(frequencies=(0.1, 0.2, 0.4), order=2, first_order=False,
+                                    **common)),
+    ]).fit(X)
+    got, want = one.transform(X), union.transform(X)
+    assert got.shape == want.shape == (5, union.transform(X[:1]).shape[1])
+    if mode == "wrap":  # every kernel on the same 32 x 32 grid: the same arithmetic
+        np.testing.assert_array_equal(got, want)
+    else:  # 'reflect' pads the full-resolution kernels' buffers to other lengths
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5 * np.abs(want).max())
+    names = [n.split("__", 1)[1] for n in union.get_feature_names_out()]
+    assert list(one.get_feature_names_out()) == names
+    # kernel indices of the bank: 0-3 are the 0.05 kernels, in no pair
+    assert all(i >= 4 and j >= 4 for i, j in one.cascade_pairs_)
+    assert len(one.cascade_pairs_) == 4 * 4 + 4 * 8
+
+
+def test_order_two_samples_kernels_outside_the_cascade_coarsely():
+    """Only the kernels that feed the cascade need full-resolution maps: the
+    others keep the strides (and features) they have with order=1."""
+    X = _smooth_images(4, 32, 32, 1)
+    kw = dict(image_shape=(32, 32, 1), frequencies=(0.05, 0.1, 0.3), n_orientations=4,
+              mode="wrap")
+    one = GaborTransformer(**kw).fit(X)
+    two = GaborTransformer(order=2, cascade_frequencies=(0.1, 0.3), **kw).fit(X)
+    assert one.strides_[0] != (1, 1)  # the 0.05 kernels: coarse with order=1
+    assert two.strides_[:4] == one.strides_[:4]
+    # 0.05 outside the cascade, 0.1 only its second layer: as with order=1
+    assert two.strides_[:8] == one.strides_[:8]
+    assert all(s == (1, 1) for s in two.strides_[8:])  # 0.3 feeds the cascade
+    n_low = 8 * 16  # 8 kernels x 1 channel x 16 cells
+    np.testing.assert_array_equal(two.transform(X)[:, :n_low], one.transform(X)[:, :n_low])
+    # the default order=2: the 0.05 kernels are only second-layer kernels
+    full = GaborTransformer(order=2, **kw).fit(X)
+    assert full.strides_[:4] == one.strides_[:4]
+    assert all(s == (1, 1) for s in full.strides_[4:])
+
+
+def test_cascade_frequencies_is_validated():
+    X = _smooth_images(2, 16, 16, 1)
+    kw = dict(image_shape=(16, 16, 1), frequencies=(0.1, 0.2, 0.4))
+    with pytest.raises(ValueError, match="needs order=2"):
+        GaborTransformer(cascade_frequencies=(0.1, 0.2), **kw).fit(X)
+    with pytest.raises(ValueError, match=r"cascade_frequencies must be frequencies of the bank"
+                       r".*0\.3 is not one of them"):
+        GaborTransformer(order=2, cascade_frequencies=(0.1, 0.3), **kw).fit(X)
+    with pytest.raises(ValueError, match="cascade_frequencies needs at least two distinct"):
+        GaborTransformer(order=2, cascade_frequencies=(0.2, 0.2), **kw).fit(X)
+    with pytest.raises(InvalidParameterError, match="cascade_frequencies must be"):
+        GaborTransformer(order=2, cascade_frequencies=["a", "b"], **kw).fit(X)
+    gt = GaborTransformer(order=2, first_order=False, cascade_frequencies=(0.2, 0.4), **kw).fit(X)
+    assert gt.cascade_pairs_ == [(i, j) for i in range(16, 24) for j in range(8, 16)]

@@ -25,7 +25,8 @@ CHANGED = {
     "sigma_x": 2.0, "sigma_y": 3.0, "n_stds": 2.0, "offset": 0.5, "nonlinearity": "real",
     "mode": "wrap", "color": "gray", "pool_grid": (1, 1), "pool_stats": ("max",),
     "compression": "log1p", "contrast_normalization": True, "resolution": "full",
-    "order": 1, "first_order": False, "flip_invariant": False, "dtype": "float64",
+    "order": 1, "first_order": False, "cascade_frequencies": (0.1, 0.3),
+    "flip_invariant": False, "dtype": "float64",
     "batch_size": 1, "n_jobs": 2, "image_shape": (64, 1),
 }
 

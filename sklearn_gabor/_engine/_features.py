@@ -15,7 +15,7 @@ from joblib import cpu_count
 from ._cascade import build_cascade, run_cascade
 from ._images import ImagePrep
 from ._layout import FeatureLayout
-from ._plan import build_plan
+from ._plan import FilterPlan, build_plan
 from ._pool import Pooling, cell_bounds
 from ._support import axis_layout, folded_gabor_kernel, kernel_pad
 
@@ -57,7 +57,9 @@ class GaborFeatures:
 
     ``first`` is the plan of the first-layer kernels ``layer_one`` (bank
     indices, ascending; plan filter ``i`` is kernel ``layer_one[i]``),
-    ``cascade`` the second-layer steps (empty without second order).
+    ``cascade`` the second-layer steps (empty without second order), and
+    ``slots[k]`` the slot of kernel ``k``'s full-resolution modulus map among
+    the cascade's inputs (-1 for a kernel that feeds no cascade path).
     """
 
     prep: ImagePrep
@@ -68,6 +70,7 @@ class GaborFeatures:
     layer_one: np.ndarray
     first: object  # FilterPlan
     cascade: tuple
+    slots: np.ndarray
 
     def transform(self, X, dtype, batch_size, n_threads):
         """Features ``(n, layout.n_out)`` of ``dtype`` for the rows of ``X``.
@@ -124,23 +127,30 @@ class GaborFeatures:
         plan, steps = plans
         img = self.prep(Xb, dtype)
         B, C, H, W = img.shape
-        U = np.empty((B, C, len(self.layer_one), H, W), dtype) if steps else None
+        # first-order moduli of the kernels that feed the cascade, full resolution
+        U = np.empty((B, C, int(self.slots.max()) + 1, H, W), dtype) if steps else None
         # demodulated plans pool only means (of moduli): by matrix products
         pool = self.pooling.means if plan.demodulated else self.pooling
         for filters, stride, resp in plan.responses(img, workers):
+            kernels = self.layer_one[filters]
+            maps = None
             if first_view is not None:
-                kernels = self.layer_one[filters]
-                for p, maps in enumerate(_nonlinear(resp, self.nonlinearity)):
-                    pooled = pool(maps, stride)  # (B, C, F, gh, gw, S)
+                maps = _nonlinear(resp, self.nonlinearity)
+                for p, m in enumerate(maps):
+                    pooled = pool(m, stride)  # (B, C, F, gh, gw, S)
                     first_view[:, kernels, p] = pooled.transpose(0, 2, 1, 3, 4, 5)
-            if U is not None:  # first-order modulus at full resolution
-                U[:, :, filters] = np.abs(resp)
+            feed = self.slots[kernels] >= 0 if U is not None else None
+            if feed is not None and feed.any():
+                # the modulus already computed for the output, or |resp|
+                mod = maps[0] if maps and self.nonlinearity == "modulus" else np.abs(resp)
+                if feed.all():
+                    U[:, :, self.slots[kernels]] = mod
+                else:
+                    U[:, :, self.slots[kernels[feed]]] = mod[:, :, feed]
         if U is None:
             return
         del img
-        slots = np.full(self.layout.n_filters, -1)
-        slots[self.layer_one] = np.arange(len(self.layer_one))
-        run_cascade(steps, U, slots, self.pooling, second_view, workers)
+        run_cascade(steps, U, self.slots, self.pooling, second_view, workers)
 
     def _compress(self, out):
         if self.compression == "log1p":
@@ -170,35 +180,62 @@ def bank_nbytes(params, image_shape, mode, layout):
     return 16 * (pixels + n_spectra * Lh * Lw)
 
 
+def _first_plan(kernels, full, shape, mode, coarse_strides, demodulate):
+    """The plan of the first layer: the kernels where ``full`` at full
+    resolution (they feed the cascade), the others at up to ``coarse_strides``."""
+    if full.all() or coarse_strides == (1, 1):
+        strides = (1, 1) if full.any() else coarse_strides
+        return build_plan(kernels, shape, mode, strides, demodulate=demodulate)
+    if not full.any():
+        return build_plan(kernels, shape, mode, coarse_strides, demodulate=demodulate)
+    parts = tuple(
+        (idx, build_plan([kernels[i] for i in idx], shape, mode, s, demodulate=demodulate))
+        for idx, s in ((np.flatnonzero(full), (1, 1)), (np.flatnonzero(~full), coarse_strides))
+    )
+    strides = [None] * len(kernels)
+    for idx, part in parts:
+        for i, s in zip(idx, part.strides):
+            strides[i] = s
+    big = max((p for _, p in parts), key=lambda p: p.fft_shape[0] * p.fft_shape[1])
+    return FilterPlan(tuple(shape), mode, big.rows, big.cols, tuple(strides), (), demodulate,
+                      parts)
+
+
 def build_features(params, image_shape, *, mode, nonlinearity, color, channels,
                    contrast_normalization, grid, stats, compression, orders,
-                   resolution, mirror=None):
+                   resolution, mirror=None, cascade=None):
     """The :class:`GaborFeatures` of a bank, and its kernels cut for ``image_shape``.
 
     ``params`` are the kernel parameter dicts of
     :func:`~sklearn_gabor._kernels.bank_params`; ``mirror`` the kernel mirror
-    map for mirror-averaged features (:func:`~._flip.mirror_kernels`).
+    map for mirror-averaged features (:func:`~._flip.mirror_kernels`);
+    ``cascade`` the kernels of the second order (see :func:`~._layout.cascade_paths`).
     """
     H, W, _ = image_shape
     kernels = [folded_gabor_kernel(p, (H, W), mode) for p in params]
     pooling = Pooling(cell_bounds(H, grid[0]), cell_bounds(W, grid[1]), tuple(stats))
     parts = ("re+", "im+") if nonlinearity == "rectified" else ("",)
     layout = FeatureLayout.build([p["frequency"] for p in params], parts, channels,
-                                 grid, stats, orders)
+                                 grid, stats, orders, cascade)
     if mirror is not None:
         layout = layout.with_flip(mirror)
     # coarse sampling biases 'max' and 'std' by a few percent: mean only
     coarse = resolution == "auto" and tuple(stats) == ("mean",)
     # only the modulus of demodulated responses is right
     demodulate = coarse and nonlinearity in ("modulus", "squared")
-    # the cascade needs full-resolution first-order maps
-    reduced = demodulate and not layout.paths
     layer_one = layout.layer_one_filters()
-    first = build_plan([kernels[k] for k in layer_one], (H, W), mode,
-                       pooling.max_strides() if reduced else (1, 1), demodulate=demodulate)
+    # the cascade needs full-resolution first-order maps of the kernels that
+    # feed it; the others may be sampled as coarsely as the pooling allows
+    feeds = layout.cascade_inputs()
+    slots = np.full(len(params), -1)
+    slots[feeds] = np.arange(len(feeds))
+    full = np.isin(layer_one, feeds)
+    coarse_strides = pooling.max_strides() if demodulate else (1, 1)
+    first = _first_plan([kernels[k] for k in layer_one], full, (H, W), mode, coarse_strides,
+                        demodulate)
     cascade = build_cascade(layout.paths, kernels, (H, W), mode,
                             pooling.max_strides() if coarse else (1, 1), demodulate=coarse)
     prep = ImagePrep(tuple(image_shape), bool(contrast_normalization), color)
     features = GaborFeatures(prep, nonlinearity, pooling, compression, layout,
-                             layer_one, first, cascade)
+                             layer_one, first, cascade, slots)
     return features, kernels

@@ -38,19 +38,22 @@ class CascadePath:
         return [(int(i), int(j)) for i in self.first for j in self.second]
 
 
-def cascade_paths(frequencies):
+def cascade_paths(frequencies, cascade=None):
     """The cascade paths of a bank whose kernel ``k`` has ``frequencies[k]``.
 
     For each frequency ``f1`` (ascending) with a lower one, the path from its
     kernels to the kernels of every frequency below ``f1`` (in bank order).
+    ``cascade`` (a boolean mask over the kernels, None for all) restricts both
+    layers to the kernels where it is true.
     """
     kfreq = np.asarray(frequencies)
+    member = np.ones(len(kfreq), bool) if cascade is None else np.asarray(cascade, bool)
     paths, offset = [], 0
-    for f1 in np.unique(kfreq):
-        second = np.flatnonzero(kfreq < f1)
+    for f1 in np.unique(kfreq[member]):
+        second = np.flatnonzero(member & (kfreq < f1))
         if second.size == 0:
             continue
-        first = np.flatnonzero(kfreq == f1)
+        first = np.flatnonzero(member & (kfreq == f1))
         paths.append(CascadePath(first, second, offset))
         offset += first.size * second.size
     return tuple(paths)
@@ -92,9 +95,10 @@ class FeatureLayout:
     flip: np.ndarray = None
 
     @classmethod
-    def build(cls, frequencies, parts, channels, grid, stats, orders):
-        """The layout of a bank with kernel frequencies ``frequencies``."""
-        paths = cascade_paths(frequencies) if 2 in orders else ()
+    def build(cls, frequencies, parts, channels, grid, stats, orders, cascade=None):
+        """The layout of a bank with kernel frequencies ``frequencies`` (and
+        the kernels ``cascade`` of its second order, see :func:`cascade_paths`)."""
+        paths = cascade_paths(frequencies, cascade) if 2 in orders else ()
         return cls(len(frequencies), tuple(parts), tuple(channels), tuple(grid),
                    tuple(stats), 1 in orders, paths)
 
@@ -129,6 +133,12 @@ class FeatureLayout:
         """Kernels whose first-order response is needed (output or cascade)."""
         if self.first_order:
             return np.arange(self.n_filters)
+        return self.cascade_inputs()
+
+    def cascade_inputs(self):
+        """Kernels whose first-order modulus feeds a cascade path (ascending)."""
+        if not self.paths:
+            return np.zeros(0, dtype=int)
         return np.unique(np.concatenate([p.first for p in self.paths]))
 
     # ----------------------------------------------------------------- views

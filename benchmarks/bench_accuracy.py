@@ -27,7 +27,7 @@ Usage::
         [--recipe gabor|encoder] [--kernel-map]
 
 ``--recipe encoder`` runs :func:`sklearn_gabor.make_cifar10_pipeline`: the same
-two Gabor banks with a :class:`~sklearn_gabor.GaborPatchEncoder` beside them
+Gabor features with a :class:`~sklearn_gabor.GaborPatchEncoder` beside them
 (square root of its features) and that pipeline's classifier. ``--kernel-map``
 adds that pipeline's Nystroem map of the Gaussian kernel
 (``make_cifar10_pipeline(kernel_map=True)``) between the standardized features
@@ -53,20 +53,20 @@ from sklearn_gabor._recipes import (
 
 
 def recipe_transformer(n_jobs=-1, flip_invariant=True):
-    """The documented feature extractor: two fixed Gabor banks side by side.
+    """The documented feature extractor: fixed Gabor filters, two orders.
 
-    Both work on the opponent channels (luminance, red-green, yellow-blue) of
-    the contrast-normalized image, with 8 orientations, 4 x 4 mean pooling and
-    a square root, and average each feature with its left-right mirror
+    A :class:`~sklearn_gabor.GaborTransformer` (in a FeatureUnion, which the
+    patch encoder joins in :func:`~sklearn_gabor.make_cifar10_pipeline`) on
+    the opponent channels (luminance, red-green, yellow-blue) of the
+    contrast-normalized image, with 8 orientations, 4 x 4 mean pooling and a
+    square root, averaging each feature with its left-right mirror
     (``flip_invariant=True``):
 
-    * ``color``: first order, ``|I * g|``, 4 frequencies (768 features);
-    * ``cascade``: second order only, ``| |I * g1| * g2 |`` with ``f2 < f1``,
-      3 frequencies (4,608 features); its first order (``first_order=False``)
-      would repeat 576 of the ``color`` columns (the same three frequencies).
+    * first order, ``|I * g|``, 4 frequencies (768 features);
+    * second order, ``| |I * g1| * g2 |`` with ``f2 < f1``, of the upper 3
+      frequencies (``cascade_frequencies``, 4,608 features).
 
-    ``n_jobs`` threads transform batches of images in parallel in each bank
-    (-1: all cores).
+    ``n_jobs`` threads transform batches of images in parallel (-1: all cores).
     """
     from sklearn.pipeline import FeatureUnion
 

@@ -397,7 +397,7 @@ def main():
                              "N training images (needs SKLEARN_GABOR_DATA)")
     parser.add_argument("--recipe-task", choices=["cifar10", "cats-vs-dogs"], default="cifar10")
     parser.add_argument("--recipe-no-encoder", action="store_true",
-                        help="the two Gabor banks only (5,376 features)")
+                        help="the Gabor features only (5,376 features)")
     parser.add_argument("--recipe-only", action="store_true",
                         help="with --recipe: only the default, LogisticRegression's default and "
                              "the recipe's classifier on the recipe's features, then stop")

@@ -18,11 +18,12 @@ _COMMON = {
     "contrast_normalization": True,
     "color": "opponent",
 }
-#: the two Gabor banks of the recipe: first order, and the second order alone
-#: (its first order would repeat columns of the first bank)
+#: the recipe's Gabor features: the first order of 4 frequencies and the
+#: second order of the upper 3, in one transformer (the first-layer maps that
+#: feed the cascade are computed once for both orders)
 RECIPE_GABOR = [
-    ("color", dict(_COMMON, frequencies=(0.05, 0.1, 0.2, 0.4))),
-    ("cascade", dict(_COMMON, frequencies=(0.1, 0.2, 0.4), order=2, first_order=False)),
+    ("gabor", dict(_COMMON, frequencies=(0.05, 0.1, 0.2, 0.4), order=2,
+                   cascade_frequencies=(0.1, 0.2, 0.4))),
 ]
 #: the recipe's classifier: preconditioned gradient descent towards the optimum
 #: (with the encoder's 20,272 features and 40,000 images, in its low-rank form)
@@ -36,7 +37,7 @@ RECIPE_N_FEATURES = {False: 768 + 4608, True: 768 + 4608 + 14896}
 
 
 def recipe_banks(n_jobs=-1, flip_invariant=True):
-    """``(name, GaborTransformer)`` pairs of the recipe's two banks, for a FeatureUnion."""
+    """``(name, GaborTransformer)`` pairs of the recipe's Gabor features, for a FeatureUnion."""
     return [
         (name, GaborTransformer(image_shape=(32, 32, 3), flip_invariant=flip_invariant,
                                 n_jobs=n_jobs, **params))
@@ -52,12 +53,12 @@ def make_cifar10_pipeline(task="cifar10", *, encoder=True, kernel_map=False,
     :class:`~sklearn.preprocessing.StandardScaler` and a linear
     :class:`~sklearn_gabor.GDSoftmaxClassifier`:
 
-    * ``color``: :class:`~sklearn_gabor.GaborTransformer`, first order
-      ``|I * g|`` on the opponent channels of the contrast-normalized image,
-      4 frequencies x 8 orientations, 4 x 4 mean pooling, square root,
-      averaged with the left-right mirror (768 features);
-    * ``cascade``: the same with 3 frequencies, second order only,
-      ``||I * g1| * g2|`` with ``f2 < f1`` (4,608 features);
+    * ``gabor``: :class:`~sklearn_gabor.GaborTransformer` on the opponent
+      channels of the contrast-normalized image, 4 x 4 mean pooling, square
+      root, averaged with the left-right mirror: the first order ``|I * g|``
+      of 4 frequencies x 8 orientations (768 features), then the second order
+      ``||I * g1| * g2|`` with ``f2 < f1`` of the upper 3 frequencies
+      (``cascade_frequencies``, 4,608 features);
     * ``encoder`` (when ``encoder=True``): :class:`~sklearn_gabor.GaborPatchEncoder`
       with its defaults (1,862 colour Gabor atoms on whitened 6 x 6 patches,
       both polarities, 2 x 2 sum pooling), a square root, and averaged with
@@ -80,7 +81,7 @@ def make_cifar10_pipeline(task="cifar10", *, encoder=True, kernel_map=False,
         0.3 for the 2-class subset, 0.03 for it with ``kernel_map=True``;
         chosen on the validation batch).
     encoder : bool, default=True
-        Include the patch encoder beside the two Gabor banks.
+        Include the patch encoder beside the Gabor features.
     kernel_map : bool, default=False
         Map the standardized features through a Nystroem approximation of
         the Gaussian kernel before the classifier (steps ``kernel_map`` and

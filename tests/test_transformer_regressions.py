@@ -129,8 +129,8 @@ def test_first_order_false_needs_a_cascade():
 
 
 def test_documented_recipe_has_no_repeated_columns():
-    """The recipe's two banks share no feature (the first-order columns of
-    the cascade's frequencies are the colour bank's)."""
+    """The recipe's Gabor features repeat no column (each first-order column
+    of the cascade's frequencies appears once)."""
     sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
     try:
         from bench_accuracy import recipe_transformer

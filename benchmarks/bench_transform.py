@@ -24,8 +24,8 @@ The features of the first three are the same quantities (filter, channel,
 cell order): the script prints their largest difference relative to the
 largest feature.
 
-Row 2, the documented recipe (``benchmarks/bench_accuracy.py``: a
-first-order colour bank and an order-2 cascade bank on the opponent
+Row 2, the documented recipe (``benchmarks/bench_accuracy.py``: the first
+order of 4 frequencies and the second order of the upper 3 on the opponent
 channels, mirror-averaged) against kymatio order 2, per image, with the time
 extrapolated to the 50,000 CIFAR-10 training images.
 
@@ -241,7 +241,7 @@ def recipe_row(args, X, ky):
     t_re, F_re = _median_time(lambda: union.transform(Xr), args.repeat)
     print(f"row 2, the documented recipe (bench_accuracy.recipe_transformer, "
           f"n_jobs={args.n_jobs}): {F_re.shape[1]} features")
-    print(f"  {'recipe (order 2 + colour bank)':38s}: {n / t_re:10.1f} images/s ({n} images); "
+    print(f"  {'recipe (first + second order)':38s}: {n / t_re:10.1f} images/s ({n} images); "
           f"50,000 images: {50000 * t_re / n:.1f} s (extrapolated)")
     if ky is not None:
         Xk = X[: args.n_kymatio]

@@ -172,7 +172,7 @@ class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         the same columns as a first-order bank and a ``first_order=False``
         cascade side by side in a :class:`~sklearn.pipeline.FeatureUnion`,
         but each first-order response that feeds the cascade is computed once
-        for both (on the documented CIFAR-10 bank, 1.15x faster than the
+        for both (on the documented CIFAR-10 bank, 1.1-1.3x faster than the
         two transformers).
     flip_invariant : bool, default=False
         Make the features invariant to the left-right mirror ``flip`` of the

@@ -156,6 +156,66 @@ def test_demodulated_plan_moduli_equal_ndimage(mode, shape):
                 assert np.linalg.norm(np.abs(m) - blocks) <= 0.1 * np.linalg.norm(blocks)
 
 
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("shape, strides", [((32, 32), (2, 2)), ((24, 20), (4, 4))])
+def test_maps_last_responses_equal_maps_first_and_ndimage(mode, shape, strides):
+    """FilterPlan.responses_last (maps on the last axis: band products over all
+    maps at once, coarse and full FFT groups, buffers per kernel size) gives
+    the moduli of FilterPlan.responses, and at full resolution those of the
+    explicit spatial convolution; complex64 plans keep float32 maps complex64."""
+    from sklearn_gabor._engine._plan import BandGroup
+
+    kernels, _ = gabor_bank([0.05, 0.1, 0.3], n_orientations=8)
+    kernels = [fold_kernel(k, shape, mode) for k in kernels]
+    img = ndi.gaussian_filter(RNG.rand(3, 2, *shape), sigma=(0, 0, 1, 1), mode="wrap")
+    plan = build_plan(kernels, shape, mode, max_strides=strides, demodulate=True)
+    first = {int(f): (stride, m) for fs, stride, maps in plan.responses(img)
+             for f, m in zip(fs, maps.transpose(2, 0, 1, 3, 4))}
+    seen, kinds = [], set()
+    for part in plan.parts or [(None, plan)]:
+        kinds |= {"band" if isinstance(g, BandGroup) else "full" if g.full else "coarse"
+                  for g in part[1].groups}
+    for filters, stride, maps in plan.responses_last(img.reshape(6, *shape)):
+        assert maps.shape == (len(filters), shape[0] // stride[0], shape[1] // stride[1], 6)
+        for f, m in zip(filters, maps):
+            seen.append(int(f))
+            want_stride, want = first[int(f)]
+            assert stride == want_stride
+            got = np.abs(m).transpose(2, 0, 1).reshape(want.shape)
+            np.testing.assert_allclose(got, np.abs(want), rtol=1e-9, atol=1e-12)
+            if stride == (1, 1):
+                ref = np.abs([[reference_response(c, kernels[int(f)], mode) for c in im]
+                              for im in img])
+                np.testing.assert_allclose(got, ref, rtol=0, atol=3e-3 * ref.max())
+    assert sorted(seen) == list(range(len(kernels)))
+    if shape == (32, 32):
+        assert kinds == {"band", "full", "coarse"} and (mode == "wrap") == (not plan.parts)
+    # float32 maps through a complex64 plan
+    single = build_plan(kernels, shape, mode, max_strides=strides, demodulate=True)
+    for filters, _, maps in single.astype(np.complex64).responses_last(
+            img.reshape(6, *shape).astype(np.float32)):
+        assert maps.dtype == np.complex64
+        for f, m in zip(filters, maps):
+            want = np.abs(first[int(f)][1])
+            got = np.abs(m).transpose(2, 0, 1).reshape(want.shape)
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * want.max())
+    with pytest.raises(ValueError, match="demodulated"):
+        next(build_plan(kernels, shape, mode).responses_last(img.reshape(6, *shape)))
+
+
+def test_pooled_means_of_maps_last_equal_cell_means():
+    """Pooling.means_last (maps on the last axis) gives the cell means of
+    Pooling.__call__, on full and coarse grids, with uneven cells."""
+    from sklearn_gabor._engine import Pooling, cell_bounds
+
+    pooling = Pooling(cell_bounds(24, 3), cell_bounds(20, 2), ("mean",))
+    for stride in [(1, 1), (2, 2), (4, 2)]:
+        maps = RNG.rand(5, 24 // stride[0], 20 // stride[1], 7)
+        want = pooling(maps.transpose(0, 3, 1, 2), stride)[..., 0]  # (5, 7, gh, gw)
+        got = pooling.means_last(maps, stride)
+        np.testing.assert_allclose(got, want.transpose(0, 2, 3, 1), rtol=1e-12)
+
+
 def test_hermitian_completion_equals_fft2():
     from sklearn_gabor._engine._plan import _hermitian_full
 

@@ -239,3 +239,20 @@ def test_image_shape_none_on_non_square_rows_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert GaborTransformer().fit(RNG.rand(2, 64)).image_shape_ == (8, 8, 1)
+
+
+def test_transform_restores_blas_threads():
+    """transform runs its matrix products with one BLAS thread per batch thread
+    and gives the caller's BLAS thread count back afterwards."""
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [(i["filepath"], i["num_threads"]) for i in threadpool_info()
+                if i["user_api"] == "blas"]
+
+    X = np.random.RandomState(0).rand(6, 8 * 8)
+    before = blas_threads()
+    gt = GaborTransformer((8, 8), batch_size=2, order=2, n_jobs=2).fit(X)
+    one = GaborTransformer((8, 8), batch_size=2, order=2, n_jobs=1).fit(X).transform(X)
+    np.testing.assert_allclose(gt.transform(X), one, rtol=1e-6)
+    assert blas_threads() == before

@@ -45,21 +45,41 @@ def build_cascade(paths, kernels, shape, mode, max_strides, demodulate=False):
     )
 
 
+#: maps filtered together by a demodulated second layer (maps on the last
+#: axis, see :meth:`~._plan.FilterPlan.responses_last`): about 400 keep the
+#: products of a band in a core's L2 cache
+CASCADE_MAPS = 384
+
+
 def run_cascade(steps, U, slots, pooling, out, workers):
     """Write the pooled second-order features of every path into ``out``.
 
     ``U[:, c, slots[k]]`` is the first-order modulus map ``|I_c * g_k|`` of
     kernel ``k`` at full resolution, ``(B, C, n, H, W)``; ``out`` is the
     second-order view ``(B, n_pairs, C, gh, gw, n_stats)`` of the layout.
+    A demodulated path (modulus and means only) filters about CASCADE_MAPS
+    maps at a time with the maps on the last axis.
     """
     B, C, _, H, W = U.shape
     for step in steps:
         first = step.path.first
-        src = U[:, :, slots[first]].reshape(B, C * len(first), H, W)
-        pool = pooling.means if step.plan.demodulated else pooling
-        for filters, stride, resp in step.plan.responses(src, workers):
-            pooled = pool(np.abs(resp), stride)
-            pooled = pooled.reshape((B, C, len(first)) + pooled.shape[2:])
-            for a in range(len(first)):
-                cols = step.path.pair_index(a, filters)
-                out[:, cols] = pooled[:, :, a].transpose(0, 2, 1, 3, 4, 5)
+        A = len(first)
+        if not step.plan.demodulated:
+            src = U[:, :, slots[first]].reshape(B, C * A, H, W)
+            for filters, stride, resp in step.plan.responses(src, workers):
+                pooled = pooling(np.abs(resp), stride)
+                pooled = pooled.reshape((B, C, A) + pooled.shape[2:])
+                for a in range(A):
+                    cols = step.path.pair_index(a, filters)
+                    out[:, cols] = pooled[:, :, a].transpose(0, 2, 1, 3, 4, 5)
+            continue
+        per = max(1, CASCADE_MAPS // (C * A))  # images per chunk
+        for b0 in range(0, B, per):
+            b1 = min(b0 + per, B)
+            src = U[b0:b1, :, slots[first]].reshape(-1, H, W)  # maps in (image, c, a) order
+            view = out[b0:b1, ..., 0]  # (b, n_pairs, C, gh, gw): means only
+            for filters, stride, resp in step.plan.responses_last(src, workers):
+                pooled = pooling.means_last(np.abs(resp), stride)  # (f, gh, gw, maps)
+                pooled = pooled.reshape(pooled.shape[:3] + (b1 - b0, C, A))
+                cols = step.path.pair_index(np.arange(A)[:, None], filters[None, :])  # (A, f)
+                view[:, cols] = pooled.transpose(3, 5, 0, 4, 1, 2)

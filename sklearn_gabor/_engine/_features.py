@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from joblib import cpu_count
+from threadpoolctl import threadpool_limits
 
 from ._cascade import build_cascade, run_cascade
 from ._images import ImagePrep
@@ -76,8 +77,8 @@ class GaborFeatures:
         """Features ``(n, layout.n_out)`` of ``dtype`` for the rows of ``X``.
 
         Batches of ``batch_size`` rows run on up to ``n_threads`` threads
-        (each batch's FFTs on one thread), or one batch at a time with
-        ``n_threads`` FFT workers.
+        (each batch's FFTs and matrix products on one thread), or one batch at
+        a time with ``n_threads`` FFT workers and BLAS threads.
         """
         dtype = np.dtype(dtype)
         cdtype = np.result_type(dtype, np.complex64)
@@ -108,16 +109,20 @@ class GaborFeatures:
             self._batch(X[start:stop], layout.views(full), plans, dtype, workers)
             layout.symmetrize(full, out[start:stop])
 
-        if pool_threads > 1:
-            # batches write disjoint rows of `out`; NumPy and scipy.fft release
-            # the GIL, so threads share the work without copying X. A plain
-            # thread pool: joblib would follow an active parallel_config (e.g.
-            # the dask backend of an enclosing GridSearchCV) and nest in it.
-            with ThreadPoolExecutor(pool_threads) as pool:
-                list(pool.map(run_batch, starts))
-        else:
-            for start in starts:
-                run_batch(start)
+        # the matrix products run on the thread of their batch, with at most
+        # `workers` BLAS threads: threads over batches never nest in BLAS ones
+        with threadpool_limits(limits=workers, user_api="blas"):
+            if pool_threads > 1:
+                # batches write disjoint rows of `out`; NumPy and scipy.fft
+                # release the GIL, so threads share the work without copying X.
+                # A plain thread pool: joblib would follow an active
+                # parallel_config (e.g. the dask backend of an enclosing
+                # GridSearchCV) and nest in it.
+                with ThreadPoolExecutor(pool_threads) as pool:
+                    list(pool.map(run_batch, starts))
+            else:
+                for start in starts:
+                    run_batch(start)
         self._compress(out)
         self._check_finite(out, X)
         return out

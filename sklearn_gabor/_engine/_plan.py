@@ -19,6 +19,12 @@ evaluated from the few spectral bins where its kernel lives (see
 :class:`BandGroup`): two small matrix products per map instead of an inverse
 FFT over the whole grid.
 
+:meth:`FilterPlan.responses_last` computes the same responses of a
+demodulated plan with the maps on the last axis, ``(len(filters), H // sh,
+W // sw, n_maps)``: every filter's products are then a few large matrix
+products over all maps instead of one small product per map (the cascade's
+second layer, about 2x faster per map on CIFAR-10 sizes).
+
 Callers (pooling, the cascade, :func:`~sklearn_gabor.gabor_responses`) rely on
 nothing else, so another algorithm (coarse inverse FFTs per frequency band,
 separable kernels, ...) can replace this one behind the same two calls.
@@ -41,6 +47,9 @@ SPECTRAL_LEAK_TOL = 1e-3
 _GUARD = 2
 # Target size (bytes) of the complex temporaries of one filter chunk.
 _CHUNK_BYTES = 16 * 2**20
+# The same for a chunk of maps-last band products (see
+# FilterPlan.responses_last): small enough to stay in a core's L2 cache.
+_LAST_CHUNK_BYTES = 2**20
 # Fraction of a kernel's (prior-weighted) spectral energy left outside the
 # bins of a band group, per axis; see _band_size.
 BAND_TOL = 1e-6
@@ -79,6 +88,24 @@ def _gather(spec, group, f0, f1, is_half):
     z = np.take(flat, group.half[f0:f1], axis=2)
     np.conjugate(z, out=z, where=group.conj[f0:f1])
     return z
+
+
+def _bin_table(half):
+    """The half spectra ``(n, Lh, Lw // 2 + 1)`` of ``n`` real maps, bins first,
+    and their conjugates: ``(2 n_bins, n)``, row ``i`` bin ``i`` (flat) of
+    every map and row ``n_bins + i`` its conjugate, so that a window, mirrored
+    bins included, is one ``take`` of whole rows."""
+    n = half.shape[0]
+    n_bins = half[0].size
+    table = np.empty((2 * n_bins, n), half.dtype)
+    table[:n_bins] = half.reshape(n, n_bins).T
+    np.conjugate(table[:n_bins], out=table[n_bins:])
+    return table
+
+
+def _table_rows(half, conj, n_bins):
+    """Rows of :func:`_bin_table` for half-spectrum bins ``half`` (conjugated where ``conj``)."""
+    return half + n_bins * conj
 
 
 @dataclass(frozen=True)
@@ -149,6 +176,29 @@ class BandGroup:
             y = np.matmul(z, self.cols)
             yield self.filters[f0:f1], np.matmul(self.rows, y)
 
+    def responses_last(self, table, n_bins):
+        """Yield ``(filters, maps)``, ``maps`` of shape ``(f, Ho, Wo, n)``, from the
+        :func:`_bin_table` ``(2 n_bins, n)`` of ``n`` real maps.
+
+        For each filter the band ``Z`` ``(Ph, Pw, n)`` of every map is one
+        ``take``; ``cols.T @ Z[p]`` for each band row ``p``, then ``rows`` over
+        the band rows, are matrix products whose last axis is all ``n`` maps.
+        """
+        F, Ph, Pw = self.spectra.shape
+        Ho, Wo = self.rows.shape[0], self.cols.shape[1]
+        n = table.shape[1]
+        rows = _table_rows(self.half, self.conj, n_bins)
+        cols_t = np.ascontiguousarray(self.cols.T)
+        per_filter = n * (Ph * Pw + Ph * Wo + Ho * Wo) * np.dtype(table.dtype).itemsize
+        chunk = max(1, _LAST_CHUNK_BYTES // per_filter)
+        for f0 in range(0, F, chunk):
+            f1 = min(f0 + chunk, F)
+            z = np.take(table, rows[f0:f1], axis=0)  # (f, Ph * Pw, n)
+            z *= self.spectra[f0:f1].reshape(f1 - f0, Ph * Pw, 1)
+            y = np.matmul(cols_t, z.reshape((f1 - f0) * Ph, Pw, n))  # (f * Ph, Wo, n)
+            r = np.matmul(self.rows, y.reshape(f1 - f0, Ph, Wo * n))  # (f, Ho, Wo * n)
+            yield self.filters[f0:f1], r.reshape(f1 - f0, Ho, Wo, n)
+
 
 @dataclass(frozen=True)
 class FilterPlan:
@@ -191,15 +241,7 @@ class FilterPlan:
             return
         B, C = img.shape[:2]
         H, W = self.shape
-        index_h, index_w = self.rows.index, self.cols.index
-        if np.array_equal(index_h, np.arange(H)) and np.array_equal(index_w, np.arange(W)):
-            buf = img  # 'wrap': the image is the buffer
-        else:
-            buf = np.take(np.take(img, np.maximum(index_h, 0), axis=2), np.maximum(index_w, 0),
-                          axis=3)
-        if self.mode == "constant":
-            buf[:, :, index_h < 0, :] = 0
-            buf[:, :, :, index_w < 0] = 0
+        buf = self._buffer(img)
         # real images, demodulated plan: one real FFT per channel; band groups
         # read the half spectrum, FFT groups its Hermitian completion
         is_half = np.isrealobj(buf) and self.demodulated
@@ -228,6 +270,66 @@ class FilterPlan:
                     resp *= kern[None, None, f0:f1]
                 resp = scipy.fft.ifft2(resp, axes=(-2, -1), overwrite_x=True, workers=workers)
                 yield group.filters[f0:f1], (sh, sw), resp[..., : H // sh, : W // sw]
+
+    def _buffer(self, img):
+        """The periodic FFT buffer ``(..., Lh, Lw)`` of images ``(..., H, W)``."""
+        H, W = self.shape
+        index_h, index_w = self.rows.index, self.cols.index
+        if np.array_equal(index_h, np.arange(H)) and np.array_equal(index_w, np.arange(W)):
+            return img  # 'wrap': the image is the buffer
+        buf = np.take(np.take(img, np.maximum(index_h, 0), axis=-2), np.maximum(index_w, 0),
+                      axis=-1)
+        if self.mode == "constant":
+            buf[..., index_h < 0, :] = 0
+            buf[..., :, index_w < 0] = 0
+        return buf
+
+    def responses_last(self, img, workers=None):
+        """Yield ``(filters, stride, maps)`` for ``n`` real maps ``(n, H, W)``,
+        ``maps`` of shape ``(len(filters), H // sh, W // sw, n)``: the
+        responses of :meth:`responses`, maps on the last axis. Demodulated
+        plans only (the modulus of ``maps`` is the response's).
+        """
+        if not self.demodulated or not np.isrealobj(img):
+            raise ValueError("responses_last needs a demodulated plan and real maps")
+        for filters, part in self.parts:
+            for f, stride, maps in part.responses_last(img, workers):
+                yield filters[f], stride, maps
+        if not self.groups:
+            return
+        H, W = self.shape
+        Lh, Lw = self.fft_shape
+        half = scipy.fft.rfft2(self._buffer(img), axes=(-2, -1), workers=workers)
+        n_bins = half[0].size
+        table = _bin_table(half)
+        del half
+        n = table.shape[1]
+        itemsize = np.dtype(table.dtype).itemsize
+        for group in self.groups:
+            if isinstance(group, BandGroup):
+                for filters, maps in group.responses_last(table, n_bins):
+                    yield filters, group.stride, maps
+                continue
+            sh, sw = group.stride
+            kern = group.spectra
+            if group.full:  # the whole spectrum, from the half one
+                bins = _flat_bins(*np.meshgrid(np.arange(Lh), np.arange(Lw), indexing="ij"),
+                                  Lh, Lw)
+                spec = np.take(table, _table_rows(bins[1], bins[2], n_bins), axis=0)
+                spec = spec.reshape(Lh, Lw, n)
+            per_filter = n * kern.shape[1] * kern.shape[2] * itemsize
+            chunk = max(1, _CHUNK_BYTES // per_filter)
+            for f0 in range(0, len(group.filters), chunk):
+                f1 = min(f0 + chunk, len(group.filters))
+                if group.full:
+                    resp = spec[None] * kern[f0:f1, :, :, None]
+                else:
+                    resp = np.take(table, _table_rows(group.half[f0:f1], group.conj[f0:f1],
+                                                      n_bins), axis=0)
+                    resp = resp.reshape(kern[f0:f1].shape + (n,))
+                    resp *= kern[f0:f1, :, :, None]
+                resp = scipy.fft.ifft2(resp, axes=(1, 2), overwrite_x=True, workers=workers)
+                yield group.filters[f0:f1], (sh, sw), resp[:, : H // sh, : W // sw]
 
 
 def _hermitian_full(half, shape):

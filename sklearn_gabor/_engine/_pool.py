@@ -1,5 +1,6 @@
 """Pooling of response maps over a grid of cells."""
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,10 +36,17 @@ def _reduce(cells, stat, axes):
 
 
 def _mean_matrix(bounds, n, dtype):
-    """``(len(bounds) - 1, n)`` matrix averaging samples ``[bounds[a], bounds[a + 1])``."""
+    """``(len(bounds) - 1, n)`` matrix averaging samples ``[bounds[a], bounds[a + 1])``
+    (read-only: one copy per grid, size and dtype)."""
+    return _cached_mean_matrix(tuple(int(b) for b in bounds), int(n), np.dtype(dtype).str)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_mean_matrix(bounds, n, dtype):
     m = np.zeros((len(bounds) - 1, n), dtype)
     for a in range(len(bounds) - 1):
         m[a, bounds[a] : bounds[a + 1]] = 1.0 / (bounds[a + 1] - bounds[a])
+    m.flags.writeable = False
     return m
 
 
@@ -70,6 +78,17 @@ class Pooling:
         # per-map products: the same result whatever the number of maps
         out = np.matmul(ph, np.matmul(maps.reshape((-1, Hc, Wc)), pw))
         return out.reshape(lead + out.shape[-2:] + (1,))
+
+    def means_last(self, maps, stride=(1, 1)):
+        """Cell means of maps on the last axis: ``(f, Hc, Wc, n)`` -> ``(f, gh, gw, n)``,
+        as two matrix products over all ``n`` maps at once."""
+        bounds_h, bounds_w = self.bounds_h // stride[0], self.bounds_w // stride[1]
+        f, Hc, Wc, n = maps.shape
+        gh, gw = self.grid
+        ph = _mean_matrix(bounds_h, Hc, maps.dtype)
+        pw = _mean_matrix(bounds_w, Wc, maps.dtype)
+        rows = np.matmul(ph, maps.reshape(f, Hc, Wc * n))  # (f, gh, Wc * n)
+        return np.matmul(pw, rows.reshape(f * gh, Wc, n)).reshape(f, gh, gw, n)
 
     def __call__(self, maps, stride=(1, 1)):
         """Cell statistics over the last two axes: ``(..., gh, gw, n_stats)``.

@@ -100,14 +100,15 @@ class GaborFeatures:
         def run_rows(start, stop):
             if layout.flip is None:
                 self._batch(X[start:stop], layout.views(out[start:stop]), plans, dtype, workers)
-                return
-            # full-width features of this batch, symmetrized into the reduced
-            # output: (F[:, k] + F[:, perm[k]]) / 2 before compression
-            if not hasattr(local, "full"):
-                local.full = np.empty((min(n, batch_size), layout.n_full), dtype)
-            full = local.full[: stop - start]
-            self._batch(X[start:stop], layout.views(full), plans, dtype, workers)
-            layout.symmetrize(full, out[start:stop])
+            else:
+                # full-width features of this batch, symmetrized into the reduced
+                # output: (F[:, k] + F[:, perm[k]]) / 2 before compression
+                if not hasattr(local, "full"):
+                    local.full = np.empty((min(n, batch_size), layout.n_full), dtype)
+                full = local.full[: stop - start]
+                self._batch(X[start:stop], layout.views(full), plans, dtype, workers)
+                layout.symmetrize(full, out[start:stop])
+            self._compress(out[start:stop])  # on the batch's thread, while in cache
 
         # the matrix products run on the thread of their batch, with at most
         # `workers` BLAS threads: threads over batches never nest in BLAS ones
@@ -123,7 +124,6 @@ class GaborFeatures:
             else:
                 for start in starts:
                     run_batch(start)
-        self._compress(out)
         self._check_finite(out, X)
         return out
 

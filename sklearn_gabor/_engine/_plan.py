@@ -181,21 +181,22 @@ class BandGroup:
         :func:`_bin_table` ``(2 n_bins, n)`` of ``n`` real maps.
 
         For each filter the band ``Z`` ``(Ph, Pw, n)`` of every map is one
-        ``take``; ``cols.T @ Z[p]`` for each band row ``p``, then ``rows`` over
-        the band rows, are matrix products whose last axis is all ``n`` maps.
+        ``take``; ``(cols.T * K[p]) @ Z[p]`` for each band row ``p`` (``K``
+        the kernel's band), then ``rows`` over the band rows, are matrix
+        products whose last axis is all ``n`` maps.
         """
         F, Ph, Pw = self.spectra.shape
         Ho, Wo = self.rows.shape[0], self.cols.shape[1]
         n = table.shape[1]
         rows = _table_rows(self.half, self.conj, n_bins)
-        cols_t = np.ascontiguousarray(self.cols.T)
+        # the kernel's band row p folded into the column matrix: cols.T * K[p]
+        left = self.cols.T[None, None] * self.spectra[:, :, None, :]  # (F, Ph, Wo, Pw)
         per_filter = n * (Ph * Pw + Ph * Wo + Ho * Wo) * np.dtype(table.dtype).itemsize
         chunk = max(1, _LAST_CHUNK_BYTES // per_filter)
         for f0 in range(0, F, chunk):
             f1 = min(f0 + chunk, F)
             z = np.take(table, rows[f0:f1], axis=0)  # (f, Ph * Pw, n)
-            z *= self.spectra[f0:f1].reshape(f1 - f0, Ph * Pw, 1)
-            y = np.matmul(cols_t, z.reshape((f1 - f0) * Ph, Pw, n))  # (f * Ph, Wo, n)
+            y = np.matmul(left[f0:f1].reshape(-1, Wo, Pw), z.reshape(-1, Pw, n))  # (f Ph, Wo, n)
             r = np.matmul(self.rows, y.reshape(f1 - f0, Ph, Wo * n))  # (f, Ho, Wo * n)
             yield self.filters[f0:f1], r.reshape(f1 - f0, Ho, Wo, n)
 

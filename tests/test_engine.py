@@ -159,29 +159,31 @@ def test_demodulated_plan_moduli_equal_ndimage(mode, shape):
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("shape, strides", [((32, 32), (2, 2)), ((24, 20), (4, 4))])
 def test_maps_last_responses_equal_maps_first_and_ndimage(mode, shape, strides):
-    """FilterPlan.responses_last (maps on the last axis: band products over all
-    maps at once, coarse and full FFT groups, buffers per kernel size) gives
-    the moduli of FilterPlan.responses, and at full resolution those of the
-    explicit spatial convolution; complex64 plans keep float32 maps complex64."""
+    """FilterPlan.responses_last (maps on the last axis, leading axes kept:
+    band products over all maps at once, coarse and full FFT groups, buffers
+    per kernel size) gives the moduli of FilterPlan.responses, and at full
+    resolution those of the explicit spatial convolution; complex64 plans
+    keep float32 maps complex64."""
     from sklearn_gabor._engine._plan import BandGroup
 
     kernels, _ = gabor_bank([0.05, 0.1, 0.3], n_orientations=8)
     kernels = [fold_kernel(k, shape, mode) for k in kernels]
     img = ndi.gaussian_filter(RNG.rand(3, 2, *shape), sigma=(0, 0, 1, 1), mode="wrap")
+    last = img.transpose(1, 2, 3, 0)  # (2, H, W, 3): leading axis 2, maps 3
     plan = build_plan(kernels, shape, mode, max_strides=strides, demodulate=True)
     first = {int(f): (stride, m) for fs, stride, maps in plan.responses(img)
-             for f, m in zip(fs, maps.transpose(2, 0, 1, 3, 4))}
+             for f, m in zip(fs, maps.transpose(2, 0, 1, 3, 4))}  # m: (3, 2, Ho, Wo)
     seen, kinds = [], set()
     for part in plan.parts or [(None, plan)]:
         kinds |= {"band" if isinstance(g, BandGroup) else "full" if g.full else "coarse"
                   for g in part[1].groups}
-    for filters, stride, maps in plan.responses_last(img.reshape(6, *shape)):
-        assert maps.shape == (len(filters), shape[0] // stride[0], shape[1] // stride[1], 6)
-        for f, m in zip(filters, maps):
+    for filters, stride, maps in plan.responses_last(last):
+        assert maps.shape == (2, len(filters), shape[0] // stride[0], shape[1] // stride[1], 3)
+        for f, m in zip(filters, maps.transpose(1, 0, 2, 3, 4)):
             seen.append(int(f))
             want_stride, want = first[int(f)]
             assert stride == want_stride
-            got = np.abs(m).transpose(2, 0, 1).reshape(want.shape)
+            got = np.abs(m).transpose(3, 0, 1, 2)
             np.testing.assert_allclose(got, np.abs(want), rtol=1e-9, atol=1e-12)
             if stride == (1, 1):
                 ref = np.abs([[reference_response(c, kernels[int(f)], mode) for c in im]
@@ -190,17 +192,16 @@ def test_maps_last_responses_equal_maps_first_and_ndimage(mode, shape, strides):
     assert sorted(seen) == list(range(len(kernels)))
     if shape == (32, 32):
         assert kinds == {"band", "full", "coarse"} and (mode == "wrap") == (not plan.parts)
-    # float32 maps through a complex64 plan
-    single = build_plan(kernels, shape, mode, max_strides=strides, demodulate=True)
-    for filters, _, maps in single.astype(np.complex64).responses_last(
-            img.reshape(6, *shape).astype(np.float32)):
+    # float32 maps through a complex64 plan, no leading axis
+    for filters, _, maps in plan.astype(np.complex64).responses_last(
+            last[0].astype(np.float32)):
         assert maps.dtype == np.complex64
         for f, m in zip(filters, maps):
-            want = np.abs(first[int(f)][1])
-            got = np.abs(m).transpose(2, 0, 1).reshape(want.shape)
+            want = np.abs(first[int(f)][1][:, 0])
+            got = np.abs(m).transpose(2, 0, 1)
             np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * want.max())
     with pytest.raises(ValueError, match="demodulated"):
-        next(build_plan(kernels, shape, mode).responses_last(img.reshape(6, *shape)))
+        next(build_plan(kernels, shape, mode).responses_last(last))
 
 
 def test_pooled_means_of_maps_last_equal_cell_means():

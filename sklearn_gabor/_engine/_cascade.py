@@ -54,18 +54,27 @@ CASCADE_MAPS = 384
 def run_cascade(steps, U, slots, pooling, out, workers):
     """Write the pooled second-order features of every path into ``out``.
 
-    ``U[:, c, slots[k]]`` is the first-order modulus map ``|I_c * g_k|`` of
-    kernel ``k`` at full resolution, ``(B, C, n, H, W)``; ``out`` is the
-    second-order view ``(B, n_pairs, C, gh, gw, n_stats)`` of the layout.
-    A demodulated path (modulus and means only) filters about CASCADE_MAPS
-    maps at a time with the maps on the last axis.
+    ``U[slots[k], :, :, b * C + c]`` is the first-order modulus map
+    ``|I_bc * g_k|`` of kernel ``k`` at full resolution, ``(n_slots, H, W,
+    B * C)`` (maps on the last axis); ``out`` is the second-order view ``(B,
+    n_pairs, C, gh, gw, n_stats)`` of the layout. A demodulated path (modulus
+    and means only) filters the maps of about CASCADE_MAPS // (B * C)
+    first-layer kernels at a time, maps on the last axis.
     """
-    B, C, _, H, W = U.shape
+    _, H, W, n = U.shape
+    B = out.shape[0]
+    C = n // B
+    gh, gw = pooling.grid
     for step in steps:
         first = step.path.first
         A = len(first)
+        rows = slots[first]
+        if np.array_equal(rows, np.arange(rows[0], rows[0] + A)):
+            src = U[rows[0] : rows[0] + A]  # a view: the path's maps are consecutive
+        else:
+            src = U[rows]
         if not step.plan.demodulated:
-            src = U[:, :, slots[first]].reshape(B, C * A, H, W)
+            src = src.reshape(A, H, W, B, C).transpose(3, 4, 0, 1, 2).reshape(B, C * A, H, W)
             for filters, stride, resp in step.plan.responses(src, workers):
                 pooled = pooling(np.abs(resp), stride)
                 pooled = pooled.reshape((B, C, A) + pooled.shape[2:])
@@ -73,13 +82,13 @@ def run_cascade(steps, U, slots, pooling, out, workers):
                     cols = step.path.pair_index(a, filters)
                     out[:, cols] = pooled[:, :, a].transpose(0, 2, 1, 3, 4, 5)
             continue
-        per = max(1, CASCADE_MAPS // (C * A))  # images per chunk
-        for b0 in range(0, B, per):
-            b1 = min(b0 + per, B)
-            src = U[b0:b1, :, slots[first]].reshape(-1, H, W)  # maps in (image, c, a) order
-            view = out[b0:b1, ..., 0]  # (b, n_pairs, C, gh, gw): means only
-            for filters, stride, resp in step.plan.responses_last(src, workers):
-                pooled = pooling.means_last(np.abs(resp), stride)  # (f, gh, gw, maps)
-                pooled = pooled.reshape(pooled.shape[:3] + (b1 - b0, C, A))
-                cols = step.path.pair_index(np.arange(A)[:, None], filters[None, :])  # (A, f)
-                view[:, cols] = pooled.transpose(3, 5, 0, 4, 1, 2)
+        view = out[..., 0]  # (B, n_pairs, C, gh, gw): means only
+        per = max(1, CASCADE_MAPS // n)  # first-layer kernels per chunk
+        for a0 in range(0, A, per):
+            a1 = min(a0 + per, A)
+            for filters, stride, resp in step.plan.responses_last(src[a0:a1], workers):
+                f = len(filters)  # resp: (a, f, Ho, Wo, n)
+                pooled = pooling.means_last(np.abs(resp).reshape((-1,) + resp.shape[2:]), stride)
+                pooled = pooled.reshape(a1 - a0, f, gh, gw, B, C)
+                cols = step.path.pair_index(np.arange(a0, a1)[:, None], filters[None, :])
+                view[:, cols] = pooled.transpose(4, 0, 1, 5, 2, 3)  # (B, a, f, C, gh, gw)

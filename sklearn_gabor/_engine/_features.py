@@ -132,30 +132,56 @@ class GaborFeatures:
         plan, steps = plans
         img = self.prep(Xb, dtype)
         B, C, H, W = img.shape
-        # first-order moduli of the kernels that feed the cascade, full resolution
-        U = np.empty((B, C, int(self.slots.max()) + 1, H, W), dtype) if steps else None
-        # demodulated plans pool only means (of moduli): by matrix products
-        pool = self.pooling.means if plan.demodulated else self.pooling
+        # first-order moduli of the kernels that feed the cascade, full
+        # resolution, maps on the last axis: U[slot, y, x, b * C + c]
+        U = np.empty((int(self.slots.max()) + 1, H, W, B * C), dtype) if steps else None
+        if plan.demodulated:
+            self._first_layer_last(img, first_view, plan, U, workers)
+        else:
+            self._first_layer(img, first_view, plan, U, workers)
+        if U is None:
+            return
+        del img
+        run_cascade(steps, U, self.slots, self.pooling, second_view, workers)
+
+    def _first_layer(self, img, first_view, plan, U, workers):
+        """First-order features and cascade inputs, maps first (any
+        nonlinearity and statistics)."""
+        B, C, H, W = img.shape
+        U5 = None if U is None else U.reshape(U.shape[:3] + (B, C))
         for filters, stride, resp in plan.responses(img, workers):
             kernels = self.layer_one[filters]
             maps = None
             if first_view is not None:
                 maps = _nonlinear(resp, self.nonlinearity)
                 for p, m in enumerate(maps):
-                    pooled = pool(m, stride)  # (B, C, F, gh, gw, S)
+                    pooled = self.pooling(m, stride)  # (B, C, F, gh, gw, S)
                     first_view[:, kernels, p] = pooled.transpose(0, 2, 1, 3, 4, 5)
             feed = self.slots[kernels] >= 0 if U is not None else None
             if feed is not None and feed.any():
                 # the modulus already computed for the output, or |resp|
                 mod = maps[0] if maps and self.nonlinearity == "modulus" else np.abs(resp)
-                if feed.all():
-                    U[:, :, self.slots[kernels]] = mod
-                else:
-                    U[:, :, self.slots[kernels[feed]]] = mod[:, :, feed]
-        if U is None:
-            return
-        del img
-        run_cascade(steps, U, self.slots, self.pooling, second_view, workers)
+                U5[self.slots[kernels[feed]]] = mod[:, :, feed].transpose(2, 3, 4, 0, 1)
+
+    def _first_layer_last(self, img, first_view, plan, U, workers):
+        """First-order features and cascade inputs of a demodulated plan (the
+        modulus or its square, means by matrix products), maps on the last axis."""
+        B, C, H, W = img.shape
+        gh, gw = self.pooling.grid
+        src = np.ascontiguousarray(img.transpose(2, 3, 0, 1)).reshape(H, W, B * C)
+        # (B, n_filters, C, gh, gw): one part, one statistic
+        means = None if first_view is None else first_view[:, :, 0, :, :, :, 0]
+        for filters, stride, resp in plan.responses_last(src, workers):
+            kernels = self.layer_one[filters]  # resp: (f, Ho, Wo, B * C)
+            feed = self.slots[kernels] >= 0 if U is not None else np.zeros(len(kernels), bool)
+            mod = np.abs(resp) if self.nonlinearity == "modulus" or feed.any() else None
+            if means is not None:
+                m = mod if self.nonlinearity == "modulus" else _nonlinear(resp, "squared")[0]
+                pooled = self.pooling.means_last(m, stride)  # (f, gh, gw, B * C)
+                means[:, kernels] = pooled.reshape(len(kernels), gh, gw, B, C).transpose(
+                    3, 0, 4, 1, 2)
+            if feed.any():
+                U[self.slots[kernels[feed]]] = mod[feed]
 
     def _compress(self, out):
         if self.compression == "log1p":

@@ -20,10 +20,11 @@ evaluated from the few spectral bins where its kernel lives (see
 FFT over the whole grid.
 
 :meth:`FilterPlan.responses_last` computes the same responses of a
-demodulated plan with the maps on the last axis, ``(len(filters), H // sh,
-W // sw, n_maps)``: every filter's products are then a few large matrix
-products over all maps instead of one small product per map (the cascade's
-second layer, about 2x faster per map on CIFAR-10 sizes).
+demodulated plan for real maps stored with the maps on the last axis,
+``(..., H, W, n)`` -> ``(..., len(filters), H // sh, W // sw, n)``: every
+filter's products are then a few large matrix products over all ``n`` maps
+instead of one small product per map (about 2x faster per map on CIFAR-10
+sizes); the transformer's first layer and the cascade's second layer use it.
 
 Callers (pooling, the cascade, :func:`~sklearn_gabor.gabor_responses`) rely on
 nothing else, so another algorithm (coarse inverse FFTs per frequency band,
@@ -91,15 +92,15 @@ def _gather(spec, group, f0, f1, is_half):
 
 
 def _bin_table(half):
-    """The half spectra ``(n, Lh, Lw // 2 + 1)`` of ``n`` real maps, bins first,
-    and their conjugates: ``(2 n_bins, n)``, row ``i`` bin ``i`` (flat) of
-    every map and row ``n_bins + i`` its conjugate, so that a window, mirrored
-    bins included, is one ``take`` of whole rows."""
-    n = half.shape[0]
-    n_bins = half[0].size
-    table = np.empty((2 * n_bins, n), half.dtype)
-    table[:n_bins] = half.reshape(n, n_bins).T
-    np.conjugate(table[:n_bins], out=table[n_bins:])
+    """The half spectra ``(..., Lh, Lw // 2 + 1, n)`` of ``n`` real maps (on the
+    last axis) and their conjugates, bins flat: ``(..., 2 n_bins, n)``, row ``i``
+    bin ``i`` of every map and row ``n_bins + i`` its conjugate, so that a
+    window, mirrored bins included, is one ``take`` of whole rows."""
+    lead, n = half.shape[:-3], half.shape[-1]
+    n_bins = half.shape[-3] * half.shape[-2]
+    table = np.empty(lead + (2 * n_bins, n), half.dtype)
+    table[..., :n_bins, :] = half.reshape(lead + (n_bins, n))
+    np.conjugate(table[..., :n_bins, :], out=table[..., n_bins:, :])
     return table
 
 
@@ -177,8 +178,8 @@ class BandGroup:
             yield self.filters[f0:f1], np.matmul(self.rows, y)
 
     def responses_last(self, table, n_bins):
-        """Yield ``(filters, maps)``, ``maps`` of shape ``(f, Ho, Wo, n)``, from the
-        :func:`_bin_table` ``(2 n_bins, n)`` of ``n`` real maps.
+        """Yield ``(filters, maps)``, ``maps`` of shape ``(..., f, Ho, Wo, n)``,
+        from the :func:`_bin_table` ``(..., 2 n_bins, n)`` of real maps.
 
         For each filter the band ``Z`` ``(Ph, Pw, n)`` of every map is one
         ``take``; ``(cols.T * K[p]) @ Z[p]`` for each band row ``p`` (``K``
@@ -187,18 +188,19 @@ class BandGroup:
         """
         F, Ph, Pw = self.spectra.shape
         Ho, Wo = self.rows.shape[0], self.cols.shape[1]
-        n = table.shape[1]
+        lead, n = table.shape[:-2], table.shape[-1]
+        m = int(np.prod(lead)) * n
         rows = _table_rows(self.half, self.conj, n_bins)
         # the kernel's band row p folded into the column matrix: cols.T * K[p]
         left = self.cols.T[None, None] * self.spectra[:, :, None, :]  # (F, Ph, Wo, Pw)
-        per_filter = n * (Ph * Pw + Ph * Wo + Ho * Wo) * np.dtype(table.dtype).itemsize
+        per_filter = m * (Ph * Pw + Ph * Wo + Ho * Wo) * np.dtype(table.dtype).itemsize
         chunk = max(1, _LAST_CHUNK_BYTES // per_filter)
         for f0 in range(0, F, chunk):
             f1 = min(f0 + chunk, F)
-            z = np.take(table, rows[f0:f1], axis=0)  # (f, Ph * Pw, n)
-            y = np.matmul(left[f0:f1].reshape(-1, Wo, Pw), z.reshape(-1, Pw, n))  # (f Ph, Wo, n)
-            r = np.matmul(self.rows, y.reshape(f1 - f0, Ph, Wo * n))  # (f, Ho, Wo * n)
-            yield self.filters[f0:f1], r.reshape(f1 - f0, Ho, Wo, n)
+            z = np.take(table, rows[f0:f1], axis=-2)  # (..., f, Ph * Pw, n)
+            y = np.matmul(left[f0:f1].reshape(-1, Wo, Pw), z.reshape(lead + (-1, Pw, n)))
+            r = np.matmul(self.rows, y.reshape(lead + (f1 - f0, Ph, Wo * n)))
+            yield self.filters[f0:f1], r.reshape(lead + (f1 - f0, Ho, Wo, n))
 
 
 @dataclass(frozen=True)
@@ -272,24 +274,29 @@ class FilterPlan:
                 resp = scipy.fft.ifft2(resp, axes=(-2, -1), overwrite_x=True, workers=workers)
                 yield group.filters[f0:f1], (sh, sw), resp[..., : H // sh, : W // sw]
 
-    def _buffer(self, img):
-        """The periodic FFT buffer ``(..., Lh, Lw)`` of images ``(..., H, W)``."""
+    def _buffer(self, img, axes=(-2, -1)):
+        """The periodic FFT buffer of images: axes ``axes`` ``(H, W)`` become ``(Lh, Lw)``."""
         H, W = self.shape
         index_h, index_w = self.rows.index, self.cols.index
         if np.array_equal(index_h, np.arange(H)) and np.array_equal(index_w, np.arange(W)):
             return img  # 'wrap': the image is the buffer
-        buf = np.take(np.take(img, np.maximum(index_h, 0), axis=-2), np.maximum(index_w, 0),
-                      axis=-1)
+        ah, aw = axes
+        buf = np.take(np.take(img, np.maximum(index_h, 0), axis=ah), np.maximum(index_w, 0),
+                      axis=aw)
         if self.mode == "constant":
-            buf[..., index_h < 0, :] = 0
-            buf[..., :, index_w < 0] = 0
+            zero_h = [slice(None)] * buf.ndim
+            zero_h[ah] = index_h < 0
+            buf[tuple(zero_h)] = 0
+            zero_w = [slice(None)] * buf.ndim
+            zero_w[aw] = index_w < 0
+            buf[tuple(zero_w)] = 0
         return buf
 
     def responses_last(self, img, workers=None):
-        """Yield ``(filters, stride, maps)`` for ``n`` real maps ``(n, H, W)``,
-        ``maps`` of shape ``(len(filters), H // sh, W // sw, n)``: the
-        responses of :meth:`responses`, maps on the last axis. Demodulated
-        plans only (the modulus of ``maps`` is the response's).
+        """Yield ``(filters, stride, maps)`` for real maps ``(..., H, W, n)`` (maps
+        on the last axis), ``maps`` of shape ``(..., len(filters), H // sh,
+        W // sw, n)``: the responses of :meth:`responses`, maps on the last
+        axis. Demodulated plans only (the modulus of ``maps`` is the response's).
         """
         if not self.demodulated or not np.isrealobj(img):
             raise ValueError("responses_last needs a demodulated plan and real maps")
@@ -300,11 +307,12 @@ class FilterPlan:
             return
         H, W = self.shape
         Lh, Lw = self.fft_shape
-        half = scipy.fft.rfft2(self._buffer(img), axes=(-2, -1), workers=workers)
-        n_bins = half[0].size
+        axes = (-3, -2)
+        half = scipy.fft.rfft2(self._buffer(img, axes), axes=axes, workers=workers)
+        n_bins = half.shape[-3] * half.shape[-2]
         table = _bin_table(half)
         del half
-        n = table.shape[1]
+        lead, n = table.shape[:-2], table.shape[-1]
         itemsize = np.dtype(table.dtype).itemsize
         for group in self.groups:
             if isinstance(group, BandGroup):
@@ -312,25 +320,25 @@ class FilterPlan:
                     yield filters, group.stride, maps
                 continue
             sh, sw = group.stride
-            kern = group.spectra
+            kern = group.spectra[..., None]  # (F, Mh, Mw, 1)
             if group.full:  # the whole spectrum, from the half one
                 bins = _flat_bins(*np.meshgrid(np.arange(Lh), np.arange(Lw), indexing="ij"),
                                   Lh, Lw)
-                spec = np.take(table, _table_rows(bins[1], bins[2], n_bins), axis=0)
-                spec = spec.reshape(Lh, Lw, n)
-            per_filter = n * kern.shape[1] * kern.shape[2] * itemsize
+                spec = np.take(table, _table_rows(bins[1], bins[2], n_bins), axis=-2)
+                spec = spec.reshape(lead + (1, Lh, Lw, n))
+            per_filter = int(np.prod(lead)) * n * kern.shape[1] * kern.shape[2] * itemsize
             chunk = max(1, _CHUNK_BYTES // per_filter)
             for f0 in range(0, len(group.filters), chunk):
                 f1 = min(f0 + chunk, len(group.filters))
                 if group.full:
-                    resp = spec[None] * kern[f0:f1, :, :, None]
+                    resp = spec * kern[f0:f1]
                 else:
                     resp = np.take(table, _table_rows(group.half[f0:f1], group.conj[f0:f1],
-                                                      n_bins), axis=0)
-                    resp = resp.reshape(kern[f0:f1].shape + (n,))
-                    resp *= kern[f0:f1, :, :, None]
-                resp = scipy.fft.ifft2(resp, axes=(1, 2), overwrite_x=True, workers=workers)
-                yield group.filters[f0:f1], (sh, sw), resp[:, : H // sh, : W // sw]
+                                                      n_bins), axis=-2)
+                    resp = resp.reshape(lead + kern[f0:f1].shape[:3] + (n,))
+                    resp *= kern[f0:f1]
+                resp = scipy.fft.ifft2(resp, axes=axes, overwrite_x=True, workers=workers)
+                yield group.filters[f0:f1], (sh, sw), resp[..., : H // sh, : W // sw, :]
 
 
 def _hermitian_full(half, shape):

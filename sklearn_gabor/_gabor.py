@@ -239,10 +239,12 @@ class GaborTransformer(TransformerMixin, SklearnGaborMixin, BaseEstimator):
         are transformed at once in a thread pool (NumPy and :mod:`scipy.fft`
         release the GIL, and each batch writes its
         own rows of the output, so nothing is copied); with a single batch,
-        the threads of :mod:`scipy.fft` (its ``workers`` argument) and of
-        BLAS. The matrix products use one BLAS thread per batch thread
-        during ``transform`` (threads never nest). ``None`` means 1, -1 all
-        cores. Peak memory grows with ``n_jobs x batch_size``.
+        the threads of :mod:`scipy.fft` (its ``workers`` argument). The
+        matrix products run with one BLAS thread during ``transform``
+        (threads never nest, and the features are the same bit for bit
+        whatever ``n_jobs``, ``batch_size`` and the order of the rows).
+        ``None`` means 1, -1 all cores. Peak memory grows with ``n_jobs x
+        batch_size``.
 
     Attributes
     ----------

@@ -603,6 +603,21 @@ def test_n_jobs_gives_identical_features(params):
         assert_array_equal(got, ref, err_msg=f"n_jobs={n_jobs}")
 
 
+def test_features_do_not_depend_on_batch_composition():
+    """Every image's features are bit for bit the same whatever the batch size,
+    the order of the rows and the threads (the maps-last products run on
+    whole blocks of maps with one BLAS thread), on the recipe's kind of bank."""
+    X, _ = make_gratings(n_samples=37, image_shape=(32, 32, 3), random_state=1)
+    params = dict(frequencies=(0.1, 0.2, 0.4), order=2, flip_invariant=True, color="opponent",
+                  mode="wrap", compression="sqrt", contrast_normalization=True)
+    ref = GaborTransformer((32, 32, 3), batch_size=256, **params).fit(X).transform(X)
+    order = np.random.RandomState(0).permutation(len(X))
+    for batch_size, n_jobs in [(1, None), (5, 2), (16, None), (33, -1), (256, 2)]:
+        gt = GaborTransformer((32, 32, 3), batch_size=batch_size, n_jobs=n_jobs, **params)
+        got = gt.fit(X).transform(X[order])
+        assert_array_equal(got, ref[order], err_msg=f"batch_size={batch_size}, n_jobs={n_jobs}")
+
+
 # ---------------------------------------------------------------- datasets
 @pytest.fixture
 def no_network(monkeypatch, tmp_path):

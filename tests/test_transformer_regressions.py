@@ -242,7 +242,7 @@ def test_image_shape_none_on_non_square_rows_warns():
 
 
 def test_transform_restores_blas_threads():
-    """transform runs its matrix products with one BLAS thread per batch thread
+    """transform runs its matrix products with one BLAS thread
     and gives the caller's BLAS thread count back afterwards."""
     from threadpoolctl import threadpool_info
 

@@ -56,14 +56,13 @@ def run_cascade(steps, U, slots, pooling, out, workers):
 
     ``U[slots[k], :, :, b * C + c]`` is the first-order modulus map
     ``|I_bc * g_k|`` of kernel ``k`` at full resolution, ``(n_slots, H, W,
-    B * C)`` (maps on the last axis); ``out`` is the second-order view ``(B,
-    n_pairs, C, gh, gw, n_stats)`` of the layout. A demodulated path (modulus
+    n)`` (maps on the last axis, ``n >= B * C``); ``out`` is the second-order
+    view ``(B, n_pairs, C, gh, gw, n_stats)`` of the layout. A demodulated path (modulus
     and means only) filters the maps of about CASCADE_MAPS // (B * C)
     first-layer kernels at a time, maps on the last axis.
     """
-    _, H, W, n = U.shape
-    B = out.shape[0]
-    C = n // B
+    _, H, W, n = U.shape  # n: the B * C maps, then zero maps up to a multiple of 16
+    B, C = out.shape[0], out.shape[2]
     gh, gw = pooling.grid
     for step in steps:
         first = step.path.first
@@ -74,7 +73,8 @@ def run_cascade(steps, U, slots, pooling, out, workers):
         else:
             src = U[rows]
         if not step.plan.demodulated:
-            src = src.reshape(A, H, W, B, C).transpose(3, 4, 0, 1, 2).reshape(B, C * A, H, W)
+            src = src[..., : B * C].reshape(A, H, W, B, C).transpose(3, 4, 0, 1, 2)
+            src = src.reshape(B, C * A, H, W)
             for filters, stride, resp in step.plan.responses(src, workers):
                 pooled = pooling(np.abs(resp), stride)
                 pooled = pooled.reshape((B, C, A) + pooled.shape[2:])
@@ -89,6 +89,6 @@ def run_cascade(steps, U, slots, pooling, out, workers):
             for filters, stride, resp in step.plan.responses_last(src[a0:a1], workers):
                 f = len(filters)  # resp: (a, f, Ho, Wo, n)
                 pooled = pooling.means_last(np.abs(resp).reshape((-1,) + resp.shape[2:]), stride)
-                pooled = pooled.reshape(a1 - a0, f, gh, gw, B, C)
+                pooled = pooled[..., : B * C].reshape(a1 - a0, f, gh, gw, B, C)
                 cols = step.path.pair_index(np.arange(a0, a1)[:, None], filters[None, :])
                 view[:, cols] = pooled.transpose(4, 0, 1, 5, 2, 3)  # (B, a, f, C, gh, gw)

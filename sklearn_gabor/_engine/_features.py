@@ -29,6 +29,13 @@ MAX_BANK_BYTES = 4 * 2**30
 _CACHE_ROWS = 64
 
 
+def _padded(n):
+    """``n`` maps rounded up to a multiple of 16 for the maps-last products:
+    with whole blocks of 16 maps and one BLAS thread, a map's result does not
+    depend on how many maps share the product (batch size, sample order)."""
+    return -(-n // 16) * 16
+
+
 def effective_threads(n_jobs):
     """Threads for ``n_jobs`` (joblib's convention): None is 1, -1 all cores,
     -2 all but one, ..., and at least 1."""
@@ -78,7 +85,8 @@ class GaborFeatures:
 
         Batches of ``batch_size`` rows run on up to ``n_threads`` threads
         (each batch's FFTs and matrix products on one thread), or one batch at
-        a time with ``n_threads`` FFT workers and BLAS threads.
+        a time with ``n_threads`` FFT workers; matrix products use one BLAS
+        thread, so that the features do not depend on the threads.
         """
         dtype = np.dtype(dtype)
         cdtype = np.result_type(dtype, np.complex64)
@@ -110,9 +118,10 @@ class GaborFeatures:
                 layout.symmetrize(full, out[start:stop])
             self._compress(out[start:stop])  # on the batch's thread, while in cache
 
-        # the matrix products run on the thread of their batch, with at most
-        # `workers` BLAS threads: threads over batches never nest in BLAS ones
-        with threadpool_limits(limits=workers, user_api="blas"):
+        # the matrix products run on the thread of their batch with one BLAS
+        # thread: threads over batches never nest in BLAS ones, and a product
+        # split over BLAS threads would round some maps differently
+        with threadpool_limits(limits=1, user_api="blas"):
             if pool_threads > 1:
                 # batches write disjoint rows of `out`; NumPy and scipy.fft
                 # release the GIL, so threads share the work without copying X.
@@ -134,7 +143,10 @@ class GaborFeatures:
         B, C, H, W = img.shape
         # first-order moduli of the kernels that feed the cascade, full
         # resolution, maps on the last axis: U[slot, y, x, b * C + c]
-        U = np.empty((int(self.slots.max()) + 1, H, W, B * C), dtype) if steps else None
+        U = None
+        if steps:
+            U = np.empty((int(self.slots.max()) + 1, H, W, _padded(B * C)), dtype)
+            U[..., B * C :] = 0
         if plan.demodulated:
             self._first_layer_last(img, first_view, plan, U, workers)
         else:
@@ -148,7 +160,7 @@ class GaborFeatures:
         """First-order features and cascade inputs, maps first (any
         nonlinearity and statistics)."""
         B, C, H, W = img.shape
-        U5 = None if U is None else U.reshape(U.shape[:3] + (B, C))
+        U5 = None if U is None else U[..., : B * C].reshape(U.shape[:3] + (B, C))
         for filters, stride, resp in plan.responses(img, workers):
             kernels = self.layer_one[filters]
             maps = None
@@ -168,7 +180,9 @@ class GaborFeatures:
         modulus or its square, means by matrix products), maps on the last axis."""
         B, C, H, W = img.shape
         gh, gw = self.pooling.grid
-        src = np.ascontiguousarray(img.transpose(2, 3, 0, 1)).reshape(H, W, B * C)
+        n = B * C
+        src = np.zeros((H, W, _padded(n)), img.dtype)  # maps (b, c), zeros after
+        src[..., :n] = img.transpose(2, 3, 0, 1).reshape(H, W, n)
         # (B, n_filters, C, gh, gw): one part, one statistic
         means = None if first_view is None else first_view[:, :, 0, :, :, :, 0]
         for filters, stride, resp in plan.responses_last(src, workers):
@@ -177,7 +191,7 @@ class GaborFeatures:
             mod = np.abs(resp) if self.nonlinearity == "modulus" or feed.any() else None
             if means is not None:
                 m = mod if self.nonlinearity == "modulus" else _nonlinear(resp, "squared")[0]
-                pooled = self.pooling.means_last(m, stride)  # (f, gh, gw, B * C)
+                pooled = self.pooling.means_last(m, stride)[..., :n]  # (f, gh, gw, B * C)
                 means[:, kernels] = pooled.reshape(len(kernels), gh, gw, B, C).transpose(
                     3, 0, 4, 1, 2)
             if feed.any():

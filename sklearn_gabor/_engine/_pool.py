@@ -66,22 +66,10 @@ class Pooling:
         """The coarsest sampling ``(sh, sw)`` that keeps the cells whole."""
         return max_stride(self.bounds_h), max_stride(self.bounds_w)
 
-    def means(self, maps, stride=(1, 1)):
-        """Cell means over the last two axes, ``(..., gh, gw, 1)``, as two
-        matrix products (several times faster than reductions over strided
-        axes; rounding differs from :meth:`__call__` in the last bits)."""
-        bounds_h, bounds_w = self.bounds_h // stride[0], self.bounds_w // stride[1]
-        Hc, Wc = maps.shape[-2:]
-        lead = maps.shape[:-2]
-        ph = _mean_matrix(bounds_h, Hc, maps.dtype)
-        pw = _mean_matrix(bounds_w, Wc, maps.dtype).T
-        # per-map products: the same result whatever the number of maps
-        out = np.matmul(ph, np.matmul(maps.reshape((-1, Hc, Wc)), pw))
-        return out.reshape(lead + out.shape[-2:] + (1,))
-
     def means_last(self, maps, stride=(1, 1)):
         """Cell means of maps on the last axis: ``(f, Hc, Wc, n)`` -> ``(f, gh, gw, n)``,
-        as two matrix products over all ``n`` maps at once."""
+        as two matrix products over all ``n`` maps at once (rounding differs
+        from :meth:`__call__` in the last bits)."""
         bounds_h, bounds_w = self.bounds_h // stride[0], self.bounds_w // stride[1]
         f, Hc, Wc, n = maps.shape
         gh, gw = self.grid
